@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (see docs/ARCHITECTURE.md): a target imports only the targets below it.
+//   locality (CLI)
+//   LocalitySim
+//   LocalityMembership   LocalityPlacement
+//   LocalityCore
+let package = Package(
+    name: "Locality",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "locality", targets: ["locality"]),
+        .library(name: "LocalityCore", targets: ["LocalityCore"]),
+        .library(name: "LocalityMembership", targets: ["LocalityMembership"]),
+        .library(name: "LocalityPlacement", targets: ["LocalityPlacement"]),
+        .library(name: "LocalitySim", targets: ["LocalitySim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "LocalityCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "LocalityMembership",
+            dependencies: [
+                "LocalityCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Collections", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "LocalityPlacement",
+            dependencies: ["LocalityCore"]
+        ),
+        .target(
+            name: "LocalitySim",
+            dependencies: [
+                "LocalityCore",
+                "LocalityMembership",
+                "LocalityPlacement",
+                .product(name: "Collections", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "locality",
+            dependencies: [
+                "LocalityCore",
+                "LocalityMembership",
+                "LocalityPlacement",
+                "LocalitySim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "LocalityCoreTests", dependencies: ["LocalityCore"]),
+        .testTarget(name: "LocalityMembershipTests", dependencies: ["LocalityMembership", "LocalityCore"]),
+        .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
+        .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// A source of monotonic time, injected into everything that needs "now".
+public protocol LocalityClock: Sendable {
+    /// The current time.
+    func now() -> Timestamp
+}
+
+/// The real monotonic clock (`CLOCK_MONOTONIC`), for production.
+public struct MonotonicClock: LocalityClock {
+    public init() {}
+
+    public func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Timestamp(nanoseconds: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
+    }
+}
+
+/// A clock that moves only when told to; for tests.
+public final class ManualClock: LocalityClock {
+    private let current: Mutex<Timestamp>
+
+    public init(start: Timestamp = .zero) {
+        current = Mutex(start)
+    }
+
+    public func now() -> Timestamp { current.withLock { $0 } }
+
+    /// Moves the clock forward by `duration`.
+    public func advance(by duration: Duration) {
+        current.withLock { $0 = $0 + duration }
+    }
+
+    /// Sets the clock to `timestamp`.
+    public func set(_ timestamp: Timestamp) {
+        current.withLock { $0 = timestamp }
+    }
+}

@@ -1,0 +1,41 @@
+/// The one error type that crosses layer and process boundaries.
+///
+/// `code` is stable: it is used on the wire, in HTTP bodies
+/// (`{"error":{"code":…,"message":…}}`) and as a metrics label. Never rename a code.
+public struct LocalityError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Stable error codes.
+    public enum Code: String, Sendable, Hashable, CaseIterable, Codable {
+        /// A bound was hit (queue, in-flight, connections); retry later.
+        case overloaded
+        /// This node does not own the key; re-resolve and retry.
+        case notOwner = "not_owner"
+        /// The caller's deadline passed.
+        case deadlineExceeded = "deadline_exceeded"
+        /// No such actor kind, or the actor could not be found.
+        case actorNotFound = "actor_not_found"
+        /// Malformed input: bad frame, bad packet, bad arguments, bad flag.
+        case badRequest = "bad_request"
+        /// Optimistic concurrency failure (stale ETag).
+        case conflict
+        /// Missing or wrong cluster key.
+        case unauthenticated
+        /// Input larger than the configured limit.
+        case payloadTooLarge = "payload_too_large"
+        /// The target is not reachable (left, dead, connection lost).
+        case unavailable
+        /// The operation was cancelled.
+        case cancelled
+        /// A bug or an unexpected condition.
+        case `internal`
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

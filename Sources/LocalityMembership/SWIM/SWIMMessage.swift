@@ -1,0 +1,85 @@
+import LocalityCore
+
+/// A member's liveness as one member sees it (SWIM §4.2 plus memberlist's `left`).
+public enum MemberStatus: UInt8, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
+    case alive = 0
+    case suspect = 1
+    case dead = 2
+    /// Left gracefully; never suspected, never revived under the same incarnation.
+    case left = 3
+
+    public static func < (lhs: MemberStatus, rhs: MemberStatus) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String {
+        switch self {
+        case .alive: "alive"
+        case .suspect: "suspect"
+        case .dead: "dead"
+        case .left: "left"
+        }
+    }
+}
+
+/// What one member knows of another: the unit that gossip and push-pull carry.
+public struct MemberState: Hashable, Sendable, CustomStringConvertible {
+    public var id: NodeID
+    public var address: NodeAddress
+    /// Raised only by the member itself, to refute a suspicion (SWIM §4.2).
+    public var incarnation: UInt64
+    public var status: MemberStatus
+    /// Small opaque metadata (bounded by `SWIMSettings.maxMetadataBytes`).
+    public var metadata: [UInt8]
+
+    public init(id: NodeID, address: NodeAddress, incarnation: UInt64, status: MemberStatus, metadata: [UInt8] = []) {
+        self.id = id
+        self.address = address
+        self.incarnation = incarnation
+        self.status = status
+        self.metadata = metadata
+    }
+
+    public var description: String { "\(id)@\(address) \(status) inc=\(incarnation)" }
+}
+
+/// A piggy-backed membership update (SWIM §4.1 "infection-style dissemination").
+public struct GossipUpdate: Hashable, Sendable {
+    public var state: MemberState
+    /// Who raised this update. For `suspect`, Lifeguard counts distinct origins as
+    /// independent confirmations (Lifeguard §IV.B).
+    public var origin: NodeID
+
+    public init(state: MemberState, origin: NodeID) {
+        self.state = state
+        self.origin = origin
+    }
+}
+
+/// The protocol messages between members.
+public enum SWIMMessage: Hashable, Sendable {
+    /// Direct probe of `target` (SWIM §3.1). `sequence` pairs it with its ack.
+    case ping(sequence: UInt32, target: NodeID)
+    /// Ask the receiver to probe `target` for us (SWIM §3.1 ping-req). With `wantsNack`,
+    /// the receiver answers `nack` when its own probe times out (Lifeguard §IV.A).
+    case pingRequest(sequence: UInt32, target: NodeID, targetAddress: NodeAddress, wantsNack: Bool)
+    /// Answer to `ping` or `pingRequest` carrying the probed member's id.
+    case ack(sequence: UInt32, target: NodeID)
+    /// An indirect prober reached nobody: tells the requester the network, not it, may be slow.
+    case nack(sequence: UInt32)
+    /// Full state exchange (memberlist push-pull): on join, periodically, and to heal partitions.
+    case pushPull(isJoin: Bool, isReply: Bool, states: [MemberState])
+}
+
+/// One packet's worth of protocol: who sent it, the message and the piggy-backed gossip.
+public struct SWIMEnvelope: Hashable, Sendable {
+    public var sender: NodeID
+    public var senderAddress: NodeAddress
+    public var message: SWIMMessage
+    public var gossip: [GossipUpdate]
+
+    public init(sender: NodeID, senderAddress: NodeAddress, message: SWIMMessage, gossip: [GossipUpdate] = []) {
+        self.sender = sender
+        self.senderAddress = senderAddress
+        self.message = message
+        self.gossip = gossip
+    }
+}
