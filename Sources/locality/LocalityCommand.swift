@@ -8,6 +8,7 @@ struct LocalityCommand: AsyncParsableCommand {
         abstract: "Locality: a runtime for stateful services.",
         subcommands: [
             VersionCommand.self,
+            SimCommand.self,
         ]
     )
 }

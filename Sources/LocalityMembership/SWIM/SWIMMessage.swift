@@ -83,3 +83,34 @@ public struct SWIMEnvelope: Hashable, Sendable {
         self.gossip = gossip
     }
 }
+
+// MARK: - Wire sizes
+
+// The binary wire format (implemented by the gossip codec; these sizes must match it
+// byte for byte, a codec test checks that) writes:
+//   NodeID       = u8 name length, name UTF-8, u64 uid
+//   NodeAddress  = u8 host length, host UTF-8, u16 port
+//   MemberState  = NodeID, NodeAddress, u64 incarnation, u8 status, u16 metadata length, metadata
+//   GossipUpdate = MemberState, NodeID origin
+// All integers big-endian. The SWIM core uses these sizes to fill a UDP packet with
+// piggy-backed gossip without exceeding `SWIMSettings.maxPacketBytes`.
+
+extension NodeID {
+    /// Encoded size in bytes (see the wire format above).
+    public var encodedSize: Int { 1 + name.utf8.count + 8 }
+}
+
+extension NodeAddress {
+    /// Encoded size in bytes (see the wire format above).
+    public var encodedSize: Int { 1 + host.utf8.count + 2 }
+}
+
+extension MemberState {
+    /// Encoded size in bytes (see the wire format above).
+    public var encodedSize: Int { id.encodedSize + address.encodedSize + 8 + 1 + 2 + metadata.count }
+}
+
+extension GossipUpdate {
+    /// Encoded size in bytes (see the wire format above).
+    public var encodedSize: Int { state.encodedSize + origin.encodedSize }
+}
