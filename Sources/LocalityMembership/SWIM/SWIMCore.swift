@@ -237,3 +237,10 @@ struct Tombstone: Sendable {
     var incarnation: UInt64
     var expiresAt: Timestamp
 }
+
+extension SWIMCore {
+    /// What this member knows of `member` (nil when unknown or reaped); O(1).
+    public func member(_ member: NodeID) -> MemberState? {
+        member == id ? selfState : table.record(member)?.state
+    }
+}
