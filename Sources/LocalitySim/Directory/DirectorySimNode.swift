@@ -120,6 +120,7 @@ public struct DirectorySimNode: Sendable {
             send(.handOff(handOff), to: target, into: &effects)
         }
         cache.dropEntries(notOn: directory.ring)
+        guard settings.reRegisterOnOwnerChange else { return }
         // Dictionary order is seeded per process: sort so the run replays from its seed.
         let moved = ActivationDirectory.reRegistrations(of: activations.keys, from: old, to: directory.ring).sorted()
         for key in moved {

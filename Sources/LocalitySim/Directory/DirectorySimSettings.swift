@@ -38,6 +38,9 @@ public struct DirectorySimSettings: Sendable {
     /// Operations one node keeps in flight; beyond, new activation requests are refused
     /// and counted (`rejectedOverload`). Default 200,000.
     public var maxPendingOperations = 200_000
+    /// Whether hosts re-register activations whose partition owner changed (the recovery
+    /// rule of `ActivationDirectory`). Default true; false only to show what it prevents.
+    public var reRegisterOnOwnerChange = true
     /// The directory under test.
     public var directory = DirectorySettings()
 
