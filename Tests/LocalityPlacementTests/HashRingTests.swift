@@ -16,6 +16,28 @@ struct HashRingTests {
         #expect(ring.isEmpty)
     }
 
+    @Test("lookups match a naive scan of the sorted points", arguments: [1, 2, 5, 40])
+    func matchesNaiveScan(memberCount: Int) {
+        let members = Self.nodes(memberCount)
+        let settings = RingSettings(virtualNodesPerMember: 50)
+        let ring = HashRing(members: members, settings: settings)
+        // Reference: every point, sorted by (point, member order); owner = first point ≥ hash.
+        var points: [(UInt64, Int)] = []
+        let sorted = members.sorted()
+        for (index, member) in sorted.enumerated() {
+            for replica in 0..<50 { points.append((HashRing.pointHash(name: member.name, replica: replica), index)) }
+        }
+        points.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        var random = SeededRandom(seed: UInt64(memberCount))
+        var probes: [UInt64] = [0, .max, points[0].0, points[points.count - 1].0, points[points.count / 2].0 &+ 1]
+        for _ in 0..<3000 { probes.append(random.next()) }
+        for hash in probes {
+            let expected = points.first { $0.0 >= hash }?.1 ?? points[0].1
+            #expect(ring.ownerIndex(forHash: hash) == expected)
+            #expect(sorted[expected] == ring.members[expected])
+        }
+    }
+
     @Test("a ring has V points per member of weight 1")
     func pointCount() {
         let ring = HashRing(members: Self.nodes(7), settings: RingSettings(virtualNodesPerMember: 100))

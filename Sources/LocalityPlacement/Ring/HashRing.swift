@@ -20,6 +20,11 @@ public struct HashRing: Sendable, Equatable {
     @usableFromInline let points: ContiguousArray<UInt64>
     /// Member index (into `members`) of each point, parallel to `points`.
     @usableFromInline let owners: ContiguousArray<UInt32>
+    /// Bucket index over the top `64 - bucketShift` bits of a hash: `bucketStarts[b]` is the
+    /// first point whose top bits are ≥ b (2^k + 1 entries, k ≈ log2(points)). A lookup scans
+    /// only its bucket (about one point) instead of binary-searching the whole array.
+    @usableFromInline let bucketStarts: ContiguousArray<UInt32>
+    @usableFromInline let bucketShift: UInt64
 
     /// Builds the ring.
     /// - Parameters:
@@ -43,6 +48,16 @@ public struct HashRing: Sendable, Equatable {
         self.virtualNodeCounts = counts
         self.points = ContiguousArray(pairs.map(\.point))
         self.owners = ContiguousArray(pairs.map(\.owner))
+        var bits: UInt64 = 1
+        while bits < 20, (1 << bits) < pairs.count { bits += 1 }
+        self.bucketShift = 64 - bits
+        var starts = ContiguousArray<UInt32>(repeating: 0, count: (1 << Int(bits)) + 1)
+        var position = 0
+        for bucket in 0..<starts.count {
+            while position < pairs.count, pairs[position].point >> (64 - bits) < UInt64(bucket) { position += 1 }
+            starts[bucket] = UInt32(position)
+        }
+        self.bucketStarts = starts
     }
 
     /// The ring position of a member's `replica`-th virtual node: xxHash64 of `"<name>#<replica>"`.
@@ -63,18 +78,30 @@ public struct HashRing: Sendable, Equatable {
     public var pointCount: Int { points.count }
 
     /// Index into `points` of the first point at or after `hash` (wrapping to 0).
-    /// Binary search over the contiguous array: O(log V), no allocation.
+    /// The bucket of the hash's top bits bounds the search to the points sharing them (all
+    /// later buckets hold larger points); within it a branch-light binary search. No
+    /// allocation; O(log V) worst case, about one comparison on average.
     @inlinable
     func pointIndex(forHash hash: UInt64) -> Int {
-        points.withUnsafeBufferPointer { buffer in
-            var low = 0
-            var high = buffer.count
-            while low < high {
-                let middle = (low &+ high) >> 1
-                if buffer[middle] < hash { low = middle &+ 1 } else { high = middle }
+        let bucket = Int(truncatingIfNeeded: hash >> bucketShift)
+        let found: Int = bucketStarts.withUnsafeBufferPointer { starts in
+            var low = Int(starts[bucket])
+            let high = Int(starts[bucket &+ 1])
+            return points.withUnsafeBufferPointer { buffer in
+                var length = high &- low
+                while length > 0 {
+                    let half = length >> 1
+                    if buffer[low &+ half] < hash {
+                        low = low &+ half &+ 1
+                        length = length &- half &- 1
+                    } else {
+                        length = half
+                    }
+                }
+                return low
             }
-            return low == buffer.count ? 0 : low
         }
+        return found == points.count ? 0 : found
     }
 
     /// Index into `members` of the owner of a hash, or nil for an empty ring.
@@ -153,6 +180,7 @@ public struct HashRing: Sendable, Equatable {
     public var memoryBytes: Int {
         var bytes = points.capacity * MemoryLayout<UInt64>.stride
         bytes += owners.capacity * MemoryLayout<UInt32>.stride
+        bytes += bucketStarts.capacity * MemoryLayout<UInt32>.stride
         bytes += members.capacity * MemoryLayout<NodeID>.stride
         bytes += virtualNodeCounts.capacity * MemoryLayout<Int>.stride
         for member in members where member.name.utf8.count > 15 {
