@@ -32,9 +32,14 @@ public struct ActivationDirectory: Sendable {
     public private(set) var droppedHandOffEntries = 0
 
     public init(local: NodeID, members: [NodeID], settings: DirectorySettings = DirectorySettings()) {
+        self.init(local: local, ring: HashRing(members: members, settings: settings.ring), settings: settings)
+    }
+
+    /// A partition over a ring already built (with `settings.ring`) for the current view.
+    public init(local: NodeID, ring: HashRing, settings: DirectorySettings = DirectorySettings()) {
         self.local = local
         self.settings = settings
-        self.ring = HashRing(members: members, settings: settings.ring)
+        self.ring = ring
     }
 
     /// Entries held by this partition.
@@ -108,7 +113,14 @@ public struct ActivationDirectory: Sendable {
     /// returns, grouped by new owner and sorted by key, the entries that moved away (they
     /// are removed here).
     public mutating func updateMembers(_ members: [NodeID]) -> [DirectoryHandOff] {
-        ring = HashRing(members: members, settings: settings.ring)
+        update(ring: HashRing(members: members, settings: settings.ring))
+    }
+
+    /// `updateMembers` with a ring already built for the new view (a node builds one ring
+    /// per view and shares it between routing and the directory). The ring should be built
+    /// with `settings.ring`, or this node will disagree with the others about owners.
+    public mutating func update(ring newRing: HashRing) -> [DirectoryHandOff] {
+        ring = newRing
         var leaving: [(owner: Int, entry: DirectoryEntry)] = []
         var dead: [String] = []
         for (key, address) in entries {

@@ -35,12 +35,19 @@ public struct HashRing: Sendable, Equatable {
         var counts: [Int] = []
         counts.reserveCapacity(sorted.count)
         var pairs: [(point: UInt64, owner: UInt32)] = []
+        var label: [UInt8] = []
         for (index, member) in sorted.enumerated() {
             let count = settings.virtualNodes(for: member)
             counts.append(count)
             pairs.reserveCapacity(pairs.count + count)
+            label.removeAll(keepingCapacity: true)
+            label.append(contentsOf: member.name.utf8)
+            label.append(UInt8(ascii: "#"))
+            let prefix = label.count
             for replica in 0..<count {
-                pairs.append((HashRing.pointHash(name: member.name, replica: replica), UInt32(index)))
+                label.removeSubrange(prefix...)
+                HashRing.appendDecimal(replica, to: &label)
+                pairs.append((label.withUnsafeBytes { StableHash.xxHash64($0) }, UInt32(index)))
             }
         }
         pairs.sort { $0.point != $1.point ? $0.point < $1.point : $0.owner < $1.owner }
@@ -62,7 +69,21 @@ public struct HashRing: Sendable, Equatable {
 
     /// The ring position of a member's `replica`-th virtual node: xxHash64 of `"<name>#<replica>"`.
     public static func pointHash(name: String, replica: Int) -> UInt64 {
-        StableHash.xxHash64("\(name)#\(replica)")
+        var label = Array(name.utf8)
+        label.append(UInt8(ascii: "#"))
+        appendDecimal(replica, to: &label)
+        return label.withUnsafeBytes { StableHash.xxHash64($0) }
+    }
+
+    /// Appends the decimal digits of a non-negative number (no allocation beyond `bytes`).
+    static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        var rest = max(0, value)
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 
     /// The ring position of a key: xxHash64 (seed 0) of its UTF-8 bytes.

@@ -50,17 +50,19 @@ public struct DirectoryExperiment {
 
         let workloads = makeWorkloads(plan: plan, slots: total, random: &random)
         let initial = Array(plan.identities.prefix(settings.nodes))
+        let initialRing = HashRing(members: initial, settings: settings.directory.ring)
+        let emptyRing = HashRing(members: [], settings: settings.directory.ring)
         var processes: [DirectorySimProcess] = []
         processes.reserveCapacity(total + 1)
         for slot in 0..<total {
             let isInitial = slot < settings.nodes
             processes.append(DirectorySimProcess(node: DirectorySimNode(
-                id: plan.identities[slot], members: isInitial ? initial : [], viewVersion: isInitial ? 0 : -1,
+                id: plan.identities[slot], ring: isInitial ? initialRing : emptyRing, viewVersion: isInitial ? 0 : -1,
                 indexOf: indexOf, workload: workloads[slot], settings: settings, random: random.split())))
         }
         let schedule = MembershipSchedule(
             initial: initial, changes: plan.changes.map { ($0.time, $0.members, $0.recipients) },
-            delayMin: settings.viewDelayMin, delayMax: settings.viewDelayMax, random: &random)
+            ringSettings: settings.directory.ring, delayMin: settings.viewDelayMin, delayMax: settings.viewDelayMax, random: &random)
         processes.append(DirectorySimProcess(schedule: schedule))
 
         var engine = SimEngine(

@@ -15,8 +15,9 @@ public enum DirectorySimMessage: Sendable {
     case call(id: UInt64, key: String, address: ActivationAddress)
     /// Whether the called node hosts that activation (false plays the `not_owner` answer).
     case callReply(id: UInt64, active: Bool)
-    /// A new membership view (from the membership schedule), numbered.
-    case view(version: Int, members: [NodeID])
+    /// A new membership view (from the membership schedule), numbered, with the ring over
+    /// its members built once for every node.
+    case view(version: Int, ring: HashRing)
 
     /// A rough encoded size, for the traffic statistics: a 16-byte header plus the keys,
     /// 24 bytes per address and 16 per member.
@@ -28,7 +29,7 @@ public enum DirectorySimMessage: Sendable {
         case .deactivate(let key, _): return 16 + key.utf8.count + 24
         case .call(_, let key, _): return 16 + key.utf8.count + 24
         case .callReply: return 16
-        case .view(_, let members): return 16 + members.count * 16
+        case .view(_, let ring): return 16 + ring.members.count * 16
         }
     }
 }

@@ -30,18 +30,18 @@ public struct DirectorySimNode: Sendable {
     var timerSequence: UInt64 = 0
 
     /// - Parameters:
-    ///   - members: the initial view (empty for a node that joins later).
-    ///   - viewVersion: the version of `members` (-1 for a joiner).
+    ///   - ring: the ring of the initial view (empty for a node that joins later).
+    ///   - viewVersion: the version of that view (-1 for a joiner).
     ///   - workload: activation requests this node makes, sorted by time.
     public init(
-        id: NodeID, members: [NodeID], viewVersion: Int, indexOf: [NodeID: Int],
+        id: NodeID, ring: HashRing, viewVersion: Int, indexOf: [NodeID: Int],
         workload: [DirectoryWorkItem], settings: DirectorySimSettings, random: SeededRandom
     ) {
         self.id = id
         self.indexOf = indexOf
         self.settings = settings
         self.viewVersion = viewVersion
-        self.directory = ActivationDirectory(local: id, members: members, settings: settings.directory)
+        self.directory = ActivationDirectory(local: id, ring: ring, settings: settings.directory)
         self.cache = DirectoryCache(capacity: settings.directory.cacheCapacity, random: random)
         self.workload = workload
     }
@@ -90,8 +90,8 @@ public struct DirectorySimNode: Sendable {
             }
         case let .deactivate(key, address):
             deactivate(key, address: address)
-        case let .view(version, members):
-            applyView(version: version, members: members, now: now, into: &effects)
+        case let .view(version, ring):
+            applyView(version: version, ring: ring, now: now, into: &effects)
         }
     }
 
@@ -110,11 +110,11 @@ public struct DirectorySimNode: Sendable {
 
     /// A new view: move partitions, drop cache entries of departed nodes, and re-register
     /// hosted activations whose partition owner changed (the recovery rule).
-    mutating func applyView(version: Int, members: [NodeID], now: Timestamp, into effects: inout [Effect]) {
+    mutating func applyView(version: Int, ring: HashRing, now: Timestamp, into effects: inout [Effect]) {
         guard version > viewVersion else { return }
         viewVersion = version
         let old = directory.ring
-        for handOff in directory.updateMembers(members) {
+        for handOff in directory.update(ring: ring) {
             guard let target = indexOf[handOff.target] else { continue }
             stats.handOffEntriesSent += handOff.entries.count
             send(.handOff(handOff), to: target, into: &effects)

@@ -1,4 +1,5 @@
 import LocalityCore
+import LocalityPlacement
 
 /// The membership service of the directory simulation, reduced to its effect: every
 /// membership change (a crash or a join) reaches each live node as a numbered view after
@@ -12,8 +13,8 @@ public struct MembershipSchedule: Sendable {
         var version: Int
     }
 
-    /// Member list of each view version.
-    let views: [[NodeID]]
+    /// Ring of each view version.
+    let views: [HashRing]
     /// Deliveries sorted by time (ties by node), consumed in order.
     let deliveries: [Delivery]
     var cursor = 0
@@ -22,12 +23,12 @@ public struct MembershipSchedule: Sendable {
     ///   - changes: per view version ≥ 1, its time, members and the nodes alive to receive it.
     ///   - initial: the members of version 0 (known to every initial node at time zero).
     init(initial: [NodeID], changes: [(time: Timestamp, members: [NodeID], recipients: [Int])],
-         delayMin: Duration, delayMax: Duration, random: inout SeededRandom) {
-        var views = [initial]
+         ringSettings: RingSettings, delayMin: Duration, delayMax: Duration, random: inout SeededRandom) {
+        var views = [HashRing(members: initial, settings: ringSettings)]
         var deliveries: [Delivery] = []
         var lastDelivery: [Int: Int64] = [:]
         for (offset, change) in changes.enumerated() {
-            views.append(change.members)
+            views.append(HashRing(members: change.members, settings: ringSettings))
             let span = max(0, delayMax.nanoseconds - delayMin.nanoseconds)
             for node in change.recipients {
                 let delay = delayMin.nanoseconds + (span > 0 ? Int64(random.next() % UInt64(span)) : 0)
@@ -50,7 +51,7 @@ public struct MembershipSchedule: Sendable {
         while cursor < deliveries.count, deliveries[cursor].time <= now.nanoseconds {
             let delivery = deliveries[cursor]
             cursor += 1
-            let message = DirectorySimMessage.view(version: delivery.version, members: views[delivery.version])
+            let message = DirectorySimMessage.view(version: delivery.version, ring: views[delivery.version])
             effects.append(.send(message, to: delivery.node, reliable: true, bytes: message.estimatedBytes))
         }
     }
