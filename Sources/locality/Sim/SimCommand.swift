@@ -7,7 +7,7 @@ struct SimCommand: AsyncParsableCommand {
         abstract: "Run a protocol core in the deterministic simulator and print JSON.",
         subcommands: [
             SimMembershipCommand.self,
-            // SimDirectoryCommand.self,   (activation directory, issue 4)
+            SimDirectoryCommand.self,
         ]
     )
 }
