@@ -32,6 +32,7 @@ enum SampleEnvelopes {
             .nack(sequence: 0),
             .pushPull(isJoin: true, isReply: false, states: (1...4).map { state(&random, $0) }),
             .pushPull(isJoin: false, isReply: true, states: []),
+            .gossip,
         ]
         return messages.flatMap { message in
             [SWIMEnvelope(sender: sender, senderAddress: senderAddress, message: message, gossip: []),
@@ -128,7 +129,7 @@ enum SampleEnvelopes {
             if round % 2 == 0 {
                 let length = Int(random.next() % 200)
                 bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-                if length > 1, round % 4 == 0 { bytes[0] = SWIMCodec.version; bytes[1] = UInt8(random.next() % 5) }
+                if length > 1, round % 4 == 0 { bytes[0] = SWIMCodec.version; bytes[1] = UInt8(random.next() % 6) }
             } else {
                 bytes = valid[Int(random.next() % UInt64(valid.count))]
                 for _ in 0..<(1 + Int(random.next() % 4)) {

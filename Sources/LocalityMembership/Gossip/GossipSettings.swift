@@ -15,6 +15,8 @@ public struct GossipSettings: Sendable {
     /// Outgoing stream sends waiting to be made; when full, new sends fail at once and the
     /// core is told (`streamFailed`), counted as `overloaded`. Default 64.
     public var outboundStreamQueue: Int = 64
+    /// Datagrams waiting for the UDP socket; when full, new ones are dropped (`overloaded`). Default 1024.
+    public var outboundDatagramQueue: Int = 1024
     /// Outgoing TCP connections open at once. Default 4.
     public var outboundStreamWorkers: Int = 4
     /// Events buffered per `events()` subscriber; on overflow the oldest are dropped (see
@@ -27,6 +29,8 @@ public struct GossipSettings: Sendable {
     /// The timer loop sleeps at most this long before re-reading `SWIMCore.nextDeadline`,
     /// which bounds how late a deadline moved earlier by a received packet fires. Default 10 ms.
     public var tickGranularity: Duration = .milliseconds(10)
+    /// While no other member is known, the seeds are asked again this often. Default 1 s.
+    public var joinRetryInterval: Duration = .seconds(1)
     /// After a graceful `leave`, keep gossiping this long so the leave reaches others. Default 1 s.
     public var leaveGracePeriod: Duration = .seconds(1)
 

@@ -12,6 +12,7 @@ import LocalityCore
 ///   2 ack          u32 sequence, NodeID target
 ///   3 nack         u32 sequence
 ///   4 pushPull     u8 flags (bit 0 isJoin, bit 1 isReply), u16 count, MemberState × count
+///   5 gossip       (no fields: the packet only carries piggy-backed updates)
 ///
 /// Decoding is total: any input either yields an envelope or throws
 /// `LocalityError(.badRequest, …)` (truncated, trailing bytes, wrong version, unknown
@@ -27,7 +28,7 @@ public enum SWIMCodec {
     static let minimumGossipSize = minimumMemberStateSize + minimumNodeIDSize
 
     enum Kind: UInt8 {
-        case ping = 0, pingRequest, ack, nack, pushPull
+        case ping = 0, pingRequest, ack, nack, pushPull, gossip
     }
 
     /// Bytes of an envelope before its message fields and gossip: version, kind, sender,
@@ -49,6 +50,7 @@ public enum SWIMCodec {
         case .ack: writer.write(Kind.ack.rawValue)
         case .nack: writer.write(Kind.nack.rawValue)
         case .pushPull: writer.write(Kind.pushPull.rawValue)
+        case .gossip: writer.write(Kind.gossip.rawValue)
         }
         try write(envelope.sender, to: &writer)
         try write(envelope.senderAddress, to: &writer)
@@ -67,6 +69,8 @@ public enum SWIMCodec {
             writer.write(UInt8((isJoin ? 1 : 0) | (isReply ? 2 : 0)))
             try writer.writeCount(states.count, field: "push-pull states")
             for state in states { try write(state, to: &writer) }
+        case .gossip:
+            break
         }
         try writer.writeCount(envelope.gossip.count, field: "gossip")
         for update in envelope.gossip {
@@ -130,6 +134,8 @@ public enum SWIMCodec {
             message = .pingRequest(sequence: sequence, target: target, targetAddress: targetAddress, wantsNack: flag == 1)
         case .nack:
             message = .nack(sequence: try reader.readUInt32("sequence"))
+        case .gossip:
+            message = .gossip
         case .pushPull:
             let flags = try reader.readUInt8("push-pull flags")
             guard flags <= 3 else { throw LocalityError(.badRequest, "unknown push-pull flags \(flags)") }
