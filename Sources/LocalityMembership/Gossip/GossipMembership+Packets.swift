@@ -32,31 +32,45 @@ extension GossipMembership {
         execute(core.receive(envelope, via: .datagram, now: clock.now()))
     }
 
+    /// Accepts connections until the listener is closed. Every accepted connection is run
+    /// through `executeThenClose` (also the ones refused for overload or at shutdown), so
+    /// none is dropped with its async writer open.
     func serveStreams(_ listener: GossipSockets.StreamListener) async throws {
         try await listener.executeThenClose { connections in
-            try await withThrowingDiscardingTaskGroup { tasks in
-                for try await connection in connections {
-                    guard self.reserveInboundConnection() else {
-                        self.drop(.overloaded, transport: "tcp")
-                        try? await connection.channel.close()
-                        continue
+            await withDiscardingTaskGroup { tasks in
+                do {
+                    for try await connection in connections {
+                        guard self.reserveInboundConnection(connection.channel) else {
+                            self.drop(.overloaded, transport: "tcp")
+                            try? await connection.executeThenClose { _, _ in }
+                            continue
+                        }
+                        tasks.addTask {
+                            await self.serveConnection(connection)
+                            await self.releaseInboundConnection(connection.channel)
+                        }
                     }
-                    tasks.addTask {
-                        await self.serveConnection(connection)
-                        await self.releaseInboundConnection()
-                    }
+                } catch {
+                    self.logger.debug("listener ended", metadata: ["error": "\(error)"])
                 }
             }
         }
     }
 
-    private func reserveInboundConnection() -> Bool {
-        guard inboundConnections < settings.maxInboundConnections else { return false }
-        inboundConnections += 1
+    private func reserveInboundConnection(_ channel: any Channel) -> Bool {
+        guard !isStopping, openConnections.count < settings.maxInboundConnections else { return false }
+        openConnections[ObjectIdentifier(channel)] = channel
         return true
     }
 
-    private func releaseInboundConnection() { inboundConnections -= 1 }
+    private func releaseInboundConnection(_ channel: any Channel) {
+        openConnections.removeValue(forKey: ObjectIdentifier(channel))
+    }
+
+    /// Closes the listener's open connections (at shutdown), which ends their read loops.
+    func closeInboundConnections() {
+        for channel in openConnections.values { channel.close(promise: nil) }
+    }
 
     /// Reads frames until the peer closes (or the read timeout closes it).
     private nonisolated func serveConnection(_ connection: GossipSockets.StreamChannel) async {

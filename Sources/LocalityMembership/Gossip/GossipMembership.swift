@@ -33,7 +33,8 @@ public actor GossipMembership: MembershipProvider, Service {
     var replay: ReplayGuard
     var sealCounter: UInt64 = 0
     var addresses = PeerAddressCache()
-    var inboundConnections = 0
+    var openConnections: [ObjectIdentifier: any Channel] = [:]
+    var isStopping = false
     var hasLeft = false
     var nextJoinAttempt: Timestamp = .zero
     let streamSends: AsyncStream<StreamSend>
@@ -97,7 +98,7 @@ public actor GossipMembership: MembershipProvider, Service {
         do {
             streams = try await GossipSockets.bindStream(group: group, address: address, settings: settings)
         } catch {
-            try? await datagrams.channel.close()
+            try? await datagrams.executeThenClose { _, _ in }
             throw error
         }
         logger.info("gossip node listening", metadata: ["address": "\(address)", "seeds": "\(seeds)"])
@@ -108,7 +109,8 @@ public actor GossipMembership: MembershipProvider, Service {
         }
         await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await self.serveDatagrams(datagrams) }
-            tasks.addTask { try await self.serveStreams(streams) }
+            // Not cancelled: it drains the listener after the listener channel is closed.
+            let listener = Task { try await self.serveStreams(streams) }
             tasks.addTask { await self.deliverStreamSends() }
             tasks.addTask { await self.runTimers() }
             do {
@@ -117,9 +119,12 @@ public actor GossipMembership: MembershipProvider, Service {
             } catch {
                 logger.info("gossip node cancelled; closing without leave")
             }
+            isStopping = true
+            try? await streams.channel.close()
+            closeInboundConnections()
+            _ = await listener.result
             tasks.cancelAll()
             try? await datagrams.channel.close()
-            try? await streams.channel.close()
             while let result = await tasks.nextResult() {
                 if case .failure(let error) = result, !(error is CancellationError) {
                     logger.debug("gossip task ended", metadata: ["error": "\(error)"])
