@@ -162,10 +162,13 @@ extension GossipMembership {
     /// Executes directives in order: events go to the view and the log, datagrams to the
     /// UDP socket, stream messages to the outgoing connection queue.
     func execute(_ directives: [SWIMDirective]) {
+        var membershipChanged = false
         for directive in directives {
             switch directive {
             case .event(let event):
-                view.publish(event)
+                membershipChanged = true
+                let drops = view.publish(event)
+                if drops > 0 { metrics.eventsDropped.increment(by: drops) }
                 log(event)
             case .send(let envelope, let destination, let transport):
                 let payload: [UInt8]
@@ -182,7 +185,7 @@ extension GossipMembership {
                 }
             }
         }
-        metrics.record(members: core.members)
+        if membershipChanged { metrics.record(members: core.members) }
     }
 
     /// Queues a datagram for the socket writer; when `outboundDatagramQueue` datagrams

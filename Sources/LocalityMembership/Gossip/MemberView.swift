@@ -37,16 +37,21 @@ final class MemberView: Sendable {
         }
     }
 
-    /// Applies an event to the view and delivers it to every subscriber.
-    func publish(_ event: MembershipEvent) {
+    /// Applies an event to the view and delivers it to every subscriber. Returns how many
+    /// subscribers dropped an event for it (their buffer was full).
+    @discardableResult
+    func publish(_ event: MembershipEvent) -> Int {
         state.withLock { state in
+            var drops = 0
             switch event {
             case .statusChanged(let member, _): state.members[member.id] = member
             case .removed(let id): state.members.removeValue(forKey: id)
             }
             for continuation in state.subscribers.values {
-                if case .dropped = continuation.yield(event) { state.droppedEvents += 1 }
+                if case .dropped = continuation.yield(event) { drops += 1 }
             }
+            state.droppedEvents += drops
+            return drops
         }
     }
 
