@@ -61,7 +61,7 @@ public struct SWIMSettings: Sendable, Hashable {
     public init() {}
 
     /// Minimum confirmations K for the Lifeguard suspicion timeout.
-    var expectedConfirmations: Int {
+    public var expectedSuspicionConfirmations: Int {
         suspicionConfirmations ?? max(0, Int(suspicionMult) - 2)
     }
 }

@@ -24,7 +24,7 @@ public struct SuspicionTimeout: Sendable, Hashable {
     public init(memberCount: Int, settings: SWIMSettings) {
         let nodeScale = max(1.0, log10(Double(max(1, memberCount))))
         let minimum = settings.probeInterval.scaled(by: settings.suspicionMult * nodeScale)
-        let k = memberCount - 2 < settings.expectedConfirmations ? 0 : settings.expectedConfirmations
+        let k = memberCount - 2 < settings.expectedSuspicionConfirmations ? 0 : settings.expectedSuspicionConfirmations
         self.init(
             minimum: minimum,
             maximum: minimum.scaled(by: settings.suspicionMaxTimeoutMult),

@@ -6,7 +6,7 @@ struct SimCommand: AsyncParsableCommand {
         commandName: "sim",
         abstract: "Run a protocol core in the deterministic simulator and print JSON.",
         subcommands: [
-            // SimMembershipCommand.self,  (LocalitySim membership, issue 3)
+            SimMembershipCommand.self,
             // SimDirectoryCommand.self,   (activation directory, issue 4)
         ]
     )
