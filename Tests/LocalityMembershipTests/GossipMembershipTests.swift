@@ -134,6 +134,39 @@ import Testing
         #expect(await node.members().map(\.id).contains(stranger))
     }
 
+    @Test func randomDatagramsAreDroppedWithoutChangingTheView() async throws {
+        let node = try makeNode("solo", port: 1, seeds: [])
+        var random = SeededRandom(seed: 77)
+        for round in 0..<5_000 {
+            var bytes = (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if round % 2 == 0, bytes.count > 2 { bytes[0] = PacketSeal.version; bytes[1] = 0 }
+            await node.receiveDatagram(bytes)
+        }
+        #expect(await node.members().map(\.id) == [node.localNode])
+    }
+
+    @Test func nodesMidKeyRotationStillTalk() async throws {
+        let ports = try await Self.freePorts(2)
+        try #require(ports.count == 2)
+        // a signs with the old key and accepts the new one; b has already switched.
+        let rotating = ClusterKeyring(primary: Self.key.primary, accepted: Self.otherKey.primary)
+        let switched = ClusterKeyring(primary: Self.otherKey.primary, accepted: Self.key.primary)
+        let a = try makeNode("a", port: ports[0], seeds: [ports[1]], keyring: rotating)
+        let b = try makeNode("b", port: ports[1], seeds: [ports[0]], keyring: switched)
+        let groups = [a, b].map { ServiceGroup(configuration: .init(services: [.init(service: $0)], logger: Logger(label: "test"))) }
+        await withThrowingTaskGroup(of: Void.self) { tasks in
+            for group in groups { tasks.addTask { try await group.run() } }
+            defer { tasks.cancelAll() }
+            let converged = await eventually(within: 10) {
+                let aView = await statuses(a)
+                let bView = await statuses(b)
+                return aView == ["a": .alive, "b": .alive] && bView == ["a": .alive, "b": .alive]
+            }
+            #expect(converged)
+            for group in groups { await group.triggerGracefulShutdown() }
+        }
+    }
+
     @Test func sealAndEnvelopeOverheadFitTheCoreBudget() {
         // The core reserves `envelopeOverheadBytes` beyond sender, address and message fields;
         // the codec's fixed bytes (version, kind, gossip count) plus the seal must fit in it.
