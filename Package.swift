@@ -74,7 +74,26 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LocalityCoreTests", dependencies: ["LocalityCore"]),
-        .testTarget(name: "LocalityMembershipTests", dependencies: ["LocalityMembership", "LocalityCore"]),
+        .testTarget(
+            name: "LocalityMembershipTests",
+            dependencies: [
+                "LocalityMembership", "LocalityCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Real `locality node` processes on loopback; needs the `locality` binary (LOCALITY_BIN).
+        .testTarget(
+            name: "LocalityIntegrationTests",
+            dependencies: [
+                "LocalityMembership", "LocalityCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],

@@ -9,6 +9,8 @@ struct LocalityCommand: AsyncParsableCommand {
         subcommands: [
             VersionCommand.self,
             SimCommand.self,
+            NodeCommand.self,
+            MembersCommand.self,
             RingCommand.self,
         ]
     )

@@ -1,0 +1,257 @@
+import LocalityCore
+import Logging
+import NIOCore
+
+/// Moving bytes: receiving, authenticating and decoding packets, executing the core's
+/// directives, answering members queries.
+extension GossipMembership {
+    // MARK: - inbound
+
+    func serveDatagrams(_ channel: GossipSockets.DatagramChannel) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    for await datagram in self.datagramSends {
+                        try await outbound.write(datagram)
+                    }
+                }
+                for try await datagram in inbound {
+                    self.receiveDatagram(Array(buffer: datagram.data))
+                }
+                tasks.cancelAll()
+            }
+        }
+    }
+
+    func receiveDatagram(_ bytes: [UInt8]) {
+        metrics.received(.udp, bytes: bytes.count)
+        guard bytes.count <= settings.maxDatagramBytes else { return drop(.oversized, transport: "udp") }
+        guard let opened = open(bytes, transport: "udp") else { return }
+        guard opened.content == .swim else { return drop(.malformed, transport: "udp") }
+        guard let envelope = decodeEnvelope(opened, transport: "udp") else { return }
+        execute(core.receive(envelope, via: .datagram, now: clock.now()))
+    }
+
+    /// Accepts connections until the listener is closed. Every accepted connection is run
+    /// through `executeThenClose` (also the ones refused for overload or at shutdown), so
+    /// none is dropped with its async writer open.
+    func serveStreams(_ listener: GossipSockets.StreamListener) async throws {
+        try await listener.executeThenClose { connections in
+            await withDiscardingTaskGroup { tasks in
+                do {
+                    for try await connection in connections {
+                        guard self.reserveInboundConnection(connection.channel) else {
+                            self.drop(.overloaded, transport: "tcp")
+                            try? await connection.executeThenClose { _, _ in }
+                            continue
+                        }
+                        tasks.addTask {
+                            await self.serveConnection(connection)
+                            await self.releaseInboundConnection(connection.channel)
+                        }
+                    }
+                } catch {
+                    self.logger.debug("listener ended", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func reserveInboundConnection(_ channel: any Channel) -> Bool {
+        guard !isStopping, openConnections.count < settings.maxInboundConnections else { return false }
+        openConnections[ObjectIdentifier(channel)] = channel
+        return true
+    }
+
+    private func releaseInboundConnection(_ channel: any Channel) {
+        openConnections.removeValue(forKey: ObjectIdentifier(channel))
+    }
+
+    /// Closes the listener's open connections (at shutdown), which ends their read loops.
+    func closeInboundConnections() {
+        for channel in openConnections.values { channel.close(promise: nil) }
+    }
+
+    /// Reads frames until the peer closes (or the read timeout closes it).
+    private nonisolated func serveConnection(_ connection: GossipSockets.StreamChannel) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await frame in inbound {
+                    if let reply = await self.receiveFrame(Array(buffer: frame)) {
+                        try await outbound.write(ByteBuffer(bytes: reply))
+                    }
+                }
+            }
+        } catch {
+            await logDebug("stream connection ended", error: error)
+        }
+    }
+
+    private func logDebug(_ message: Logger.Message, error: any Error) {
+        logger.debug(message, metadata: ["error": "\(error)"])
+    }
+
+    /// Handles one TCP frame; returns the frame to answer on the same connection, if any.
+    func receiveFrame(_ bytes: [UInt8]) -> [UInt8]? {
+        metrics.received(.tcp, bytes: bytes.count)
+        guard let opened = open(bytes, transport: "tcp") else { return nil }
+        switch opened.content {
+        case .swim:
+            guard let envelope = decodeEnvelope(opened, transport: "tcp") else { return nil }
+            execute(core.receive(envelope, via: .stream, now: clock.now()))
+            return nil
+        case .membersQuery:
+            do {
+                let payload = try MembersReplyCodec.encode(responder: localNode, members: core.members)
+                let reply = seal(payload, content: .membersReply)
+                metrics.sent(.tcp, bytes: reply.count)
+                return reply
+            } catch {
+                logger.warning("cannot encode the member list", metadata: ["error": "\(error)"])
+                return nil
+            }
+        case .membersReply:
+            drop(.malformed, transport: "tcp")
+            return nil
+        }
+    }
+
+    /// Verifies the tag, then the replay window. Counts and logs drops.
+    private func open(_ bytes: [UInt8], transport: String) -> PacketSeal.Opened? {
+        switch PacketSeal.open(bytes, keyring: keyring) {
+        case .failure(let error):
+            drop(error.reason, transport: transport)
+            return nil
+        case .success(let opened):
+            guard replay.accept(sender: opened.sender, counter: opened.counter) else {
+                drop(.replay, transport: transport)
+                return nil
+            }
+            return opened
+        }
+    }
+
+    private func decodeEnvelope(_ opened: PacketSeal.Opened, transport: String) -> SWIMEnvelope? {
+        let envelope: SWIMEnvelope
+        do {
+            envelope = try SWIMCodec.decode(opened.payload, maxBytes: settings.maxFrameBytes)
+        } catch {
+            drop(.malformed, transport: transport)
+            return nil
+        }
+        // The seal's sender uid must be the envelope's: one member cannot spend another's counters.
+        guard envelope.sender.uid == opened.sender else {
+            drop(.senderMismatch, transport: transport)
+            return nil
+        }
+        return envelope
+    }
+
+    func drop(_ reason: PacketSeal.DropReason, transport: String) {
+        metrics.dropped(reason)
+        logger.debug("packet dropped", metadata: ["reason": "\(reason.rawValue)", "transport": "\(transport)"])
+    }
+
+    // MARK: - outbound
+
+    func seal(_ payload: [UInt8], content: SealedContent) -> [UInt8] {
+        sealCounter += 1
+        return PacketSeal.seal(payload, content: content, sender: localNode.uid, counter: sealCounter, keyring: keyring)
+    }
+
+    /// Executes directives in order: events go to the view and the log, datagrams to the
+    /// UDP socket, stream messages to the outgoing connection queue.
+    func execute(_ directives: [SWIMDirective]) {
+        var membershipChanged = false
+        for directive in directives {
+            switch directive {
+            case .event(let event):
+                membershipChanged = true
+                let drops = view.publish(event)
+                if drops > 0 { metrics.eventsDropped.increment(by: drops) }
+                log(event)
+            case .send(let envelope, let destination, let transport):
+                let payload: [UInt8]
+                do {
+                    payload = try SWIMCodec.encode(envelope)
+                } catch {
+                    logger.warning("cannot encode envelope", metadata: ["error": "\(error)"])
+                    continue
+                }
+                let sealed = seal(payload, content: .swim)
+                switch transport {
+                case .datagram: sendDatagram(sealed, to: destination)
+                case .stream: enqueueStreamSend(sealed, to: destination)
+                }
+            }
+        }
+        if membershipChanged { metrics.record(members: core.members) }
+    }
+
+    /// Queues a datagram for the socket writer; when `outboundDatagramQueue` datagrams
+    /// wait already, it is dropped and counted as `overloaded` (UDP may lose it anyway).
+    private func sendDatagram(_ bytes: [UInt8], to destination: NodeAddress) {
+        let remote: SocketAddress
+        do {
+            remote = try addresses.resolve(destination)
+        } catch {
+            logger.debug("cannot resolve", metadata: ["address": "\(destination)", "error": "\(error)"])
+            return
+        }
+        let datagram = GossipSockets.Datagram(remoteAddress: remote, data: ByteBuffer(bytes: bytes))
+        if case .dropped = datagramSendQueue.yield(datagram) {
+            drop(.overloaded, transport: "udp")
+        } else {
+            metrics.sent(.udp, bytes: bytes.count)
+        }
+    }
+
+    private func enqueueStreamSend(_ frame: [UInt8], to destination: NodeAddress) {
+        if case .dropped = streamSendQueue.yield(StreamSend(frame: frame, address: destination)) {
+            drop(.overloaded, transport: "tcp")
+            execute(core.streamFailed(to: destination, now: clock.now()))
+        }
+    }
+
+    /// Opens connections for queued stream sends, at most `outboundStreamWorkers` at once.
+    nonisolated func deliverStreamSends() async {
+        let workers = max(1, settings.outboundStreamWorkers)
+        await withTaskGroup(of: Void.self) { tasks in
+            var inFlight = 0
+            for await send in streamSends {
+                if inFlight >= workers {
+                    await tasks.next()
+                    inFlight -= 1
+                }
+                inFlight += 1
+                tasks.addTask {
+                    do {
+                        try await GossipSockets.sendFrame(send.frame, to: send.address, group: self.group, settings: self.settings)
+                        self.metrics.sent(.tcp, bytes: send.frame.count)
+                    } catch {
+                        await self.streamFailed(send.address, error: error)
+                    }
+                }
+            }
+        }
+    }
+
+    private func streamFailed(_ destination: NodeAddress, error: any Error) {
+        logger.debug("stream send failed", metadata: ["address": "\(destination)", "error": "\(error)"])
+        execute(core.streamFailed(to: destination, now: clock.now()))
+    }
+
+    private func log(_ event: MembershipEvent) {
+        switch event {
+        case .statusChanged(let member, let previous):
+            logger.info(
+                "member \(member.status)",
+                metadata: [
+                    "member": "\(member.id)", "address": "\(member.address)",
+                    "previous": "\(previous.map(\.description) ?? "unknown")", "incarnation": "\(member.incarnation)",
+                ])
+        case .removed(let id):
+            logger.info("member removed", metadata: ["member": "\(id)"])
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import LocalityCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A cluster member speaking SWIM + Lifeguard over UDP, with TCP for push-pull and
+/// fallback probes (memberlist's transport model), authenticated by a `ClusterKeyring`.
+///
+/// It owns one `SWIMCore` and runs it serialized on this actor: received packets and the
+/// timer loop feed it `MonotonicClock` time, and its directives are executed in order.
+/// Run it as a swift-service-lifecycle `Service`; graceful shutdown broadcasts `left`,
+/// keeps gossiping for `GossipSettings.leaveGracePeriod`, then closes the sockets.
+///
+/// Bounds: inbound datagrams (NIO back pressure, 256), inbound TCP connections
+/// (`maxInboundConnections`, extra ones closed), outgoing stream sends (`outboundStreamQueue`,
+/// overflow fails the send), replay table (`replaySenders`), subscribers (`maxSubscribers`,
+/// `subscriberBuffer` events each, oldest dropped on overflow — see `events()`).
+public actor GossipMembership: MembershipProvider, Service {
+    public nonisolated let localNode: NodeID
+    /// Where this node listens (UDP and TCP) and what it advertises.
+    public nonisolated let address: NodeAddress
+    let settings: GossipSettings
+    let keyring: ClusterKeyring
+    let seeds: [NodeAddress]
+    let clock: any LocalityClock
+    let group: any EventLoopGroup
+    var logger: Logger
+    let metrics = GossipMetrics()
+    let view: MemberView
+
+    var core: SWIMCore
+    var replay: ReplayGuard
+    var sealCounter: UInt64 = 0
+    var addresses = PeerAddressCache()
+    var openConnections: [ObjectIdentifier: any Channel] = [:]
+    var isStopping = false
+    var hasLeft = false
+    var nextJoinAttempt: Timestamp = .zero
+    let streamSends: AsyncStream<StreamSend>
+    let streamSendQueue: AsyncStream<StreamSend>.Continuation
+    let datagramSends: AsyncStream<GossipSockets.Datagram>
+    let datagramSendQueue: AsyncStream<GossipSockets.Datagram>.Continuation
+
+    /// A sealed frame waiting for an outgoing connection.
+    struct StreamSend: Sendable {
+        var frame: [UInt8]
+        var address: NodeAddress
+    }
+
+    /// Creates a node. `uid` defaults to a random one (a restart is a new member); the
+    /// core's random source is seeded from the system RNG.
+    public init(
+        name: String, address: NodeAddress, seeds: [NodeAddress], keyring: ClusterKeyring,
+        metadata: [UInt8] = [], swim: SWIMSettings = SWIMSettings(), settings: GossipSettings = GossipSettings(),
+        uid: UInt64 = UInt64.random(in: 1...UInt64.max), logger: Logger = Logger(label: "locality.gossip"),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock()
+    ) throws {
+        let id = NodeID(name: name, uid: uid)
+        var systemRandom = SystemRandomNumberGenerator()
+        self.localNode = id
+        self.address = address
+        self.settings = settings
+        self.keyring = keyring
+        self.seeds = seeds.filter { $0 != address }
+        self.clock = clock
+        self.group = group
+        var logger = logger
+        logger[metadataKey: "node"] = "\(name)"
+        self.logger = logger
+        self.core = try SWIMCore(
+            id: id, address: address, metadata: metadata, settings: swim,
+            random: SeededRandom(seed: systemRandom.next()), now: clock.now())
+        self.replay = ReplayGuard(capacity: settings.replaySenders)
+        self.view = MemberView(bufferSize: settings.subscriberBuffer, maxSubscribers: settings.maxSubscribers)
+        (streamSends, streamSendQueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(settings.outboundStreamQueue))
+        (datagramSends, datagramSendQueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(settings.outboundDatagramQueue))
+        view.reset(core.members)
+    }
+
+    /// The current view, this node first.
+    public func members() async -> [MemberState] { core.members }
+
+    /// Lifeguard local health score of this node (0 = healthy).
+    public var localHealth: Int { core.localHealth }
+
+    /// A subscription: every known member as `statusChanged(_, previous: nil)`, then every
+    /// change. Each subscriber buffers `GossipSettings.subscriberBuffer` events; when a
+    /// subscriber falls that far behind, its oldest events are dropped (counted in
+    /// `locality_gossip_events_dropped_total`) and it should re-read `members()`.
+    public nonisolated func events() -> AsyncStream<MembershipEvent> { view.subscribe() }
+
+    /// Binds the sockets, joins through the seeds and runs until graceful shutdown (then
+    /// leaves) or cancellation (then closes without leaving).
+    public func run() async throws {
+        let datagrams = try await GossipSockets.bindDatagram(group: group, address: address, settings: settings)
+        let streams: GossipSockets.StreamListener
+        do {
+            streams = try await GossipSockets.bindStream(group: group, address: address, settings: settings)
+        } catch {
+            try? await datagrams.executeThenClose { _, _ in }
+            throw error
+        }
+        logger.info("gossip node listening", metadata: ["address": "\(address)", "seeds": "\(seeds)"])
+        defer {
+            view.finishAll()
+            streamSendQueue.finish()
+            datagramSendQueue.finish()
+        }
+        await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await self.serveDatagrams(datagrams) }
+            // Not cancelled: it drains the listener after the listener channel is closed.
+            let listener = Task { try await self.serveStreams(streams) }
+            tasks.addTask { await self.deliverStreamSends() }
+            tasks.addTask { await self.runTimers() }
+            do {
+                try await gracefulShutdown()
+                await leave()
+            } catch {
+                logger.info("gossip node cancelled; closing without leave")
+            }
+            isStopping = true
+            try? await streams.channel.close()
+            closeInboundConnections()
+            _ = await listener.result
+            tasks.cancelAll()
+            try? await datagrams.channel.close()
+            while let result = await tasks.nextResult() {
+                if case .failure(let error) = result, !(error is CancellationError) {
+                    logger.debug("gossip task ended", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        logger.info("gossip node stopped")
+    }
+
+    /// Graceful leave (memberlist `Leave`): gossips `left`, keeps gossiping for the grace
+    /// period so the leave reaches the others, then returns. Idempotent.
+    public func leave() async {
+        guard !hasLeft else { return }
+        hasLeft = true
+        logger.info("leaving the cluster")
+        execute(core.leave(now: clock.now()))
+        try? await Task.sleep(for: settings.leaveGracePeriod)
+    }
+
+    // MARK: - timers
+
+    /// Ticks the core no later than `nextDeadline` (checked every `tickGranularity`, since a
+    /// received packet can move the deadline earlier), and retries the join while no other
+    /// member is known.
+    func runTimers() async {
+        while !Task.isCancelled {
+            let now = clock.now()
+            if !hasLeft, !seeds.isEmpty, core.liveMemberCount <= 1, now >= nextJoinAttempt {
+                nextJoinAttempt = now + settings.joinRetryInterval
+                logger.debug("joining", metadata: ["seeds": "\(seeds)"])
+                execute(core.join(seeds: seeds, now: now))
+            }
+            if core.nextDeadline <= now {
+                execute(core.tick(now: now))
+                continue
+            }
+            let wait = min(core.nextDeadline - now, settings.tickGranularity)
+            do {
+                try await Task.sleep(for: wait)
+            } catch {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Metrics
+
+/// The gossip node's swift-metrics instruments (`locality_gossip_*`).
+struct GossipMetrics: Sendable {
+    enum Transport: String { case udp, tcp }
+
+    private let membersByStatus: [MemberStatus: Gauge]
+    private let packetsIn: [String: Counter]
+    private let packetsOut: [String: Counter]
+    private let bytesIn: [String: Counter]
+    private let bytesOut: [String: Counter]
+    private let dropped: [String: Counter]
+    let eventsDropped: Counter
+
+    init() {
+        var members: [MemberStatus: Gauge] = [:]
+        for status in MemberStatus.allCases {
+            members[status] = Gauge(label: "locality_gossip_members", dimensions: [("status", status.description)])
+        }
+        membersByStatus = members
+        func byTransport(_ label: String) -> [String: Counter] {
+            var counters: [String: Counter] = [:]
+            for transport in ["udp", "tcp"] {
+                counters[transport] = Counter(label: label, dimensions: [("transport", transport)])
+            }
+            return counters
+        }
+        packetsIn = byTransport("locality_gossip_packets_in_total")
+        packetsOut = byTransport("locality_gossip_packets_out_total")
+        bytesIn = byTransport("locality_gossip_bytes_in_total")
+        bytesOut = byTransport("locality_gossip_bytes_out_total")
+        var drops: [String: Counter] = [:]
+        for reason in PacketSeal.DropReason.allCases {
+            drops[reason.rawValue] = Counter(label: "locality_gossip_packets_dropped_total", dimensions: [("reason", reason.rawValue)])
+        }
+        dropped = drops
+        eventsDropped = Counter(label: "locality_gossip_events_dropped_total")
+    }
+
+    func received(_ transport: Transport, bytes: Int) {
+        packetsIn[transport.rawValue]?.increment()
+        bytesIn[transport.rawValue]?.increment(by: bytes)
+    }
+
+    func sent(_ transport: Transport, bytes: Int) {
+        packetsOut[transport.rawValue]?.increment()
+        bytesOut[transport.rawValue]?.increment(by: bytes)
+    }
+
+    func dropped(_ reason: PacketSeal.DropReason) {
+        dropped[reason.rawValue]?.increment()
+    }
+
+    func record(members: [MemberState]) {
+        var counts: [MemberStatus: Int] = [:]
+        for member in members { counts[member.status, default: 0] += 1 }
+        for status in MemberStatus.allCases { membersByStatus[status]?.record(counts[status, default: 0]) }
+    }
+}

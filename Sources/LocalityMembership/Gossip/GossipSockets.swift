@@ -1,0 +1,116 @@
+import LocalityCore
+import NIOCore
+import NIOPosix
+
+/// The NIO sockets of a gossip node: one UDP socket and one TCP listener on the same port
+/// number, and short-lived outgoing TCP connections (one per stream message, as
+/// memberlist's push-pull).
+enum GossipSockets {
+    typealias Datagram = AddressedEnvelope<ByteBuffer>
+    typealias DatagramChannel = NIOAsyncChannel<Datagram, Datagram>
+    typealias StreamChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    typealias StreamListener = NIOAsyncChannel<StreamChannel, Never>
+
+    /// Binds the UDP socket. Inbound datagrams are buffered by NIO up to 256 and the socket
+    /// is no longer read above that (back pressure: the kernel then drops datagrams).
+    static func bindDatagram(group: any EventLoopGroup, address: NodeAddress, settings: GossipSettings) async throws -> DatagramChannel {
+        try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1))
+            .bind(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try DatagramChannel(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 64, highWatermark: 256)))
+                }
+            }
+    }
+
+    /// Binds the TCP listener. Each accepted connection gets framing, a read timeout and
+    /// an async wrapper.
+    static func bindStream(group: any EventLoopGroup, address: NodeAddress, settings: GossipSettings) async throws -> StreamListener {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: address.host, port: address.port, serverBackPressureStrategy: .init(lowWatermark: 4, highWatermark: 16)) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try addStreamHandlers(channel, settings: settings)
+                    return try StreamChannel(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    static func addStreamHandlers(_ channel: any Channel, settings: GossipSettings) throws {
+        let readTimeout = TimeAmount.nanoseconds(settings.readTimeout.nanoseconds)
+        try channel.pipeline.syncOperations.addHandlers([
+            IdleStateHandler(readTimeout: readTimeout),
+            IdleConnectionCloser(),
+            ByteToMessageHandler(StreamFrameDecoder(maxFrameBytes: settings.maxFrameBytes)),
+            MessageToByteHandler(StreamFrameEncoder()),
+        ])
+    }
+
+    /// Sends one frame over a new connection and closes it once the bytes are written.
+    static func sendFrame(_ body: [UInt8], to address: NodeAddress, group: any EventLoopGroup, settings: GossipSettings) async throws {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.nanoseconds(settings.connectTimeout.nanoseconds))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(StreamFrameEncoder()))
+                }
+            }
+            .connect(host: address.host, port: address.port).get()
+        do {
+            try await channel.writeAndFlush(ByteBuffer(bytes: body)).get()
+        } catch {
+            try? await channel.close().get()
+            throw error
+        }
+        try? await channel.close().get()
+    }
+
+    /// Sends one frame and returns the first frame answered, within the read timeout.
+    static func request(_ body: [UInt8], to address: NodeAddress, group: any EventLoopGroup, settings: GossipSettings) async throws -> [UInt8] {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.nanoseconds(settings.connectTimeout.nanoseconds))
+            .connect(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try addStreamHandlers(channel, settings: settings)
+                    return try StreamChannel(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: body))
+            for try await frame in inbound {
+                return Array(buffer: frame)
+            }
+            throw LocalityError(.unavailable, "\(address) closed the connection without answering")
+        }
+    }
+}
+
+/// Resolved socket addresses of peers, bounded: when `capacity` entries are cached, the
+/// cache is emptied and refilled on demand (host names resolve again; IP literals are cheap).
+struct PeerAddressCache {
+    let capacity: Int
+    private var entries: [NodeAddress: SocketAddress] = [:]
+
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+    }
+
+    mutating func resolve(_ address: NodeAddress) throws -> SocketAddress {
+        if let known = entries[address] { return known }
+        let resolved: SocketAddress
+        if let literal = try? SocketAddress(ipAddress: address.host, port: address.port) {
+            resolved = literal
+        } else {
+            resolved = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
+        }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[address] = resolved
+        return resolved
+    }
+}

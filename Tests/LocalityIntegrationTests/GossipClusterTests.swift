@@ -1,0 +1,83 @@
+import Foundation
+import LocalityCore
+import LocalityMembership
+import Testing
+
+/// Five real `locality node` processes on loopback with the default SWIM settings.
+@Suite struct GossipClusterTests {
+    /// name → status as `node` sees it, or nil when the node does not answer.
+    func view(of port: Int, keyring: ClusterKeyring) async -> [String: MemberStatus]? {
+        guard let reply = try? await MembersQuery.fetch(
+            from: NodeAddress(host: "127.0.0.1", port: port), keyring: keyring, timeout: .milliseconds(500))
+        else { return nil }
+        return Dictionary(reply.members.map { ($0.id.name, $0.status) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Polls every 100 ms until every port's view satisfies `accept`, at most `seconds`.
+    /// Returns the seconds it took, or nil on timeout. `observe` sees every view read.
+    func waitUntil(
+        _ ports: [Int], keyring: ClusterKeyring, seconds: Double,
+        observe: ([String: MemberStatus]) -> Void = { _ in },
+        _ accept: ([String: MemberStatus]) -> Bool
+    ) async -> Double? {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(seconds) {
+            var all = true
+            for port in ports {
+                guard let view = await view(of: port, keyring: keyring) else { all = false; continue }
+                observe(view)
+                if !accept(view) { all = false }
+            }
+            if all { return (ContinuousClock.now - start).seconds }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func killedNodeIsDeadLeavingNodeIsLeftAndAWrongKeyNodeNeverJoins() async throws {
+        let cluster = try NodeProcesses()
+        defer { cluster.killAll() }
+        try #require(FileManager.default.isExecutableFile(atPath: cluster.binary),
+                     "build the CLI first (swift build --build-tests) or set LOCALITY_BIN; missing \(cluster.binary)")
+        let keyFile = try cluster.writeKeyFile("cluster.key")
+        let wrongKeyFile = try cluster.writeKeyFile("wrong.key")
+        let keyring = try ClusterKeyring(fileText: String(contentsOfFile: keyFile, encoding: .utf8))
+        let ports = try await NodeProcesses.freePorts(6)
+        try #require(ports.count == 6)
+        let names = (1...5).map { "n\($0)" }
+        for (index, name) in names.enumerated() {
+            try cluster.start(name: name, port: ports[index], seeds: Array(ports.prefix(5)).filter { $0 != ports[index] }, keyFile: keyFile)
+        }
+        try cluster.start(name: "intruder", port: ports[5], seeds: Array(ports.prefix(5)), keyFile: wrongKeyFile)
+
+        var intruderSeen = false
+        let noteIntruder: ([String: MemberStatus]) -> Void = { view in if view["intruder"] != nil { intruderSeen = true } }
+
+        let converged = await waitUntil(Array(ports.prefix(5)), keyring: keyring, seconds: 20, observe: noteIntruder) { view in
+            names.allSatisfy { view[$0] == .alive }
+        }
+        #expect(converged != nil, "not all 5 nodes saw 5 alive; n1 log:\n\(cluster.log("n1"))")
+        guard converged != nil else { return }
+
+        cluster.signal("n5", SIGKILL)
+        let dead = await waitUntil(Array(ports.prefix(4)), keyring: keyring, seconds: 30, observe: noteIntruder) { $0["n5"] == .dead }
+        #expect(dead != nil, "survivors did not mark n5 dead; n1 log:\n\(cluster.log("n1"))")
+        print("kill -9 n5 → all 4 survivors see dead after \(dead.map { String(format: "%.2f s", $0) } ?? "timeout")")
+
+        var sawDeadForLeaver = false
+        cluster.signal("n4", SIGTERM)
+        let left = await waitUntil(Array(ports.prefix(3)), keyring: keyring, seconds: 10, observe: { view in
+            noteIntruder(view)
+            if view["n4"] == .dead { sawDeadForLeaver = true }
+        }) { $0["n4"] == .left }
+        #expect(left != nil, "survivors did not mark n4 left; n1 log:\n\(cluster.log("n1"))")
+        #expect(!sawDeadForLeaver)
+        #expect(await cluster.waitForExit("n4", seconds: 5) == 0, "n4 did not exit cleanly on SIGTERM:\n\(cluster.log("n4"))")
+        print("SIGTERM n4 → all 3 survivors see left after \(left.map { String(format: "%.2f s", $0) } ?? "timeout")")
+
+        #expect(!intruderSeen)
+        let intruderView = await view(of: ports[5], keyring: try ClusterKeyring(fileText: String(contentsOfFile: wrongKeyFile, encoding: .utf8)))
+        #expect(intruderView == ["intruder": .alive])
+    }
+}

@@ -1,0 +1,177 @@
+import LocalityCore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Logging
+import Testing
+@testable import LocalityMembership
+
+/// In-process gossip nodes on loopback with fast SWIM settings.
+@Suite(.serialized) struct GossipMembershipTests {
+    static let key = try! ClusterKeyring(primaryBytes: Array(repeating: 7, count: 32))
+    static let otherKey = try! ClusterKeyring(primaryBytes: Array(repeating: 8, count: 32))
+
+    static var fastSWIM: SWIMSettings {
+        var swim = SWIMSettings()
+        swim.probeInterval = .milliseconds(200)
+        swim.probeTimeout = .milliseconds(100)
+        swim.gossipInterval = .milliseconds(50)
+        return swim
+    }
+
+    static var fastShell: GossipSettings {
+        var settings = GossipSettings()
+        settings.leaveGracePeriod = .milliseconds(300)
+        settings.joinRetryInterval = .milliseconds(200)
+        return settings
+    }
+
+    /// Ports free for both UDP and TCP right now (bound to port 0 by the kernel, then released).
+    static func freePorts(_ count: Int) async throws -> [Int] {
+        var ports: [Int] = []
+        var attempts = 0
+        while ports.count < count, attempts < 50 {
+            attempts += 1
+            let tcp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+            guard let port = tcp.localAddress?.port else { continue }
+            let udp = try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
+            try await tcp.close()
+            if let udp {
+                try await udp.close()
+                if !ports.contains(port) { ports.append(port) }
+            }
+        }
+        return ports
+    }
+
+    func makeNode(_ name: String, port: Int, seeds: [Int], keyring: ClusterKeyring = key) throws -> GossipMembership {
+        try GossipMembership(
+            name: name, address: NodeAddress(host: "127.0.0.1", port: port),
+            seeds: seeds.map { NodeAddress(host: "127.0.0.1", port: $0) }, keyring: keyring,
+            swim: Self.fastSWIM, settings: Self.fastShell)
+    }
+
+    /// Polls `condition` every 50 ms for at most `seconds`.
+    func eventually(within seconds: Double, _ condition: () async -> Bool) async -> Bool {
+        for _ in 0..<Int(seconds * 20) {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
+    }
+
+    func statuses(_ node: GossipMembership) async -> [String: MemberStatus] {
+        Dictionary(await node.members().map { ($0.id.name, $0.status) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    @Test func threeNodesConvergeAGracefulLeaveShowsLeftAndAWrongKeyNodeNeverAppears() async throws {
+        let ports = try await Self.freePorts(4)
+        try #require(ports.count == 4)
+        let nodes = try (0..<3).map { index in
+            try makeNode("n\(index + 1)", port: ports[index], seeds: ports.prefix(3).filter { $0 != ports[index] })
+        }
+        let intruder = try makeNode("intruder", port: ports[3], seeds: Array(ports.prefix(3)), keyring: Self.otherKey)
+        let groups = (nodes + [intruder]).map {
+            ServiceGroup(configuration: .init(services: [.init(service: $0)], logger: Logger(label: "test")))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for group in groups { tasks.addTask { try await group.run() } }
+            defer { tasks.cancelAll() }
+
+            let converged = await eventually(within: 10) {
+                for node in nodes where await statuses(node) != ["n1": .alive, "n2": .alive, "n3": .alive] { return false }
+                return true
+            }
+            #expect(converged)
+
+            // The query path: authenticated client sees the view; the wrong key gets nothing.
+            let view = try await MembersQuery.fetch(from: nodes[0].address, keyring: Self.key)
+            #expect(view.responder == nodes[0].localNode)
+            #expect(Set(view.members.map(\.id.name)) == ["n1", "n2", "n3"])
+            await #expect(throws: (any Error).self) {
+                try await MembersQuery.fetch(from: nodes[0].address, keyring: Self.otherKey, timeout: .milliseconds(300))
+            }
+
+            await groups[2].triggerGracefulShutdown()
+            let sawLeft = await eventually(within: 5) {
+                let first = await statuses(nodes[0])["n3"]
+                let second = await statuses(nodes[1])["n3"]
+                return first == .left && second == .left
+            }
+            #expect(sawLeft)
+            #expect(await intruder.members().count == 1)
+            for node in nodes.prefix(2) { #expect(await statuses(node)["intruder"] == nil) }
+            for group in groups { await group.triggerGracefulShutdown() }
+        }
+    }
+
+    @Test func replayedAndForgedFramesAreDroppedWithoutAnAnswer() async throws {
+        let node = try makeNode("solo", port: 1, seeds: [])
+        let query = PacketSeal.seal([], content: .membersQuery, sender: 99, counter: 1, keyring: Self.key)
+        let first = await node.receiveFrame(query)
+        #expect(first != nil)
+        #expect(await node.receiveFrame(query) == nil)  // replay
+        let forged = PacketSeal.seal([], content: .membersQuery, sender: 98, counter: 1, keyring: Self.otherKey)
+        #expect(await node.receiveFrame(forged) == nil)
+        let next = PacketSeal.seal([], content: .membersQuery, sender: 99, counter: 2, keyring: Self.key)
+        let reply = try #require(await node.receiveFrame(next))
+        let opened = try PacketSeal.open(reply, keyring: Self.key).get()
+        #expect(opened.content == .membersReply)
+        #expect(opened.sender == node.localNode.uid)
+        #expect(try MembersReplyCodec.decode(opened.payload).members.map(\.id) == [node.localNode])
+    }
+
+    @Test func anEnvelopeMustComeFromTheUidThatSealedIt() async throws {
+        let node = try makeNode("solo", port: 1, seeds: [])
+        let stranger = NodeID(name: "x", uid: 5)
+        let ping = SWIMEnvelope(sender: stranger, senderAddress: NodeAddress(host: "127.0.0.1", port: 2), message: .pushPull(isJoin: true, isReply: true, states: [
+            MemberState(id: stranger, address: NodeAddress(host: "127.0.0.1", port: 2), incarnation: 0, status: .alive)
+        ]))
+        let payload = try SWIMCodec.encode(ping)
+        _ = await node.receiveFrame(PacketSeal.seal(payload, content: .swim, sender: 6, counter: 1, keyring: Self.key))
+        #expect(await node.members().count == 1)
+        _ = await node.receiveFrame(PacketSeal.seal(payload, content: .swim, sender: 5, counter: 1, keyring: Self.key))
+        #expect(await node.members().map(\.id).contains(stranger))
+    }
+
+    @Test func randomDatagramsAreDroppedWithoutChangingTheView() async throws {
+        let node = try makeNode("solo", port: 1, seeds: [])
+        var random = SeededRandom(seed: 77)
+        for round in 0..<5_000 {
+            var bytes = (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if round % 2 == 0, bytes.count > 2 { bytes[0] = PacketSeal.version; bytes[1] = 0 }
+            await node.receiveDatagram(bytes)
+        }
+        #expect(await node.members().map(\.id) == [node.localNode])
+    }
+
+    @Test func nodesMidKeyRotationStillTalk() async throws {
+        let ports = try await Self.freePorts(2)
+        try #require(ports.count == 2)
+        // a signs with the old key and accepts the new one; b has already switched.
+        let rotating = ClusterKeyring(primary: Self.key.primary, accepted: Self.otherKey.primary)
+        let switched = ClusterKeyring(primary: Self.otherKey.primary, accepted: Self.key.primary)
+        let a = try makeNode("a", port: ports[0], seeds: [ports[1]], keyring: rotating)
+        let b = try makeNode("b", port: ports[1], seeds: [ports[0]], keyring: switched)
+        let groups = [a, b].map { ServiceGroup(configuration: .init(services: [.init(service: $0)], logger: Logger(label: "test"))) }
+        await withThrowingTaskGroup(of: Void.self) { tasks in
+            for group in groups { tasks.addTask { try await group.run() } }
+            defer { tasks.cancelAll() }
+            let converged = await eventually(within: 10) {
+                let aView = await statuses(a)
+                let bView = await statuses(b)
+                return aView == ["a": .alive, "b": .alive] && bView == ["a": .alive, "b": .alive]
+            }
+            #expect(converged)
+            for group in groups { await group.triggerGracefulShutdown() }
+        }
+    }
+
+    @Test func sealAndEnvelopeOverheadFitTheCoreBudget() {
+        // The core reserves `envelopeOverheadBytes` beyond sender, address and message fields;
+        // the codec's fixed bytes (version, kind, gossip count) plus the seal must fit in it.
+        let fixed = SWIMCodec.headerSize(sender: NodeID(name: "", uid: 0), senderAddress: NodeAddress(host: "", port: 1))
+            - NodeID(name: "", uid: 0).encodedSize - NodeAddress(host: "", port: 1).encodedSize
+        #expect(fixed + PacketSeal.overhead <= SWIMSettings().envelopeOverheadBytes)
+    }
+}

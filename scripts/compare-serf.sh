@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Failure detection, Locality vs serf: 5 agents on 127.0.0.1, kill -9 one, time until
+# every survivor reports it dead (locality: `dead`, serf: `failed`). Both run with their
+# default settings (locality: SWIMSettings defaults; serf: default LAN profile).
+#
+# Usage: scripts/compare-serf.sh [runs]      (default 5 runs each)
+# Env:   LOCALITY_BIN  path of the locality binary (default .build/debug/locality;
+#                      build it with `swift build --product locality`)
+#
+# Each survivor is polled by its own loop (`locality members --json` / `serf members`)
+# every ~50 ms, so a figure is "kill → the last survivor's first positive poll".
+set -euo pipefail
+
+RUNS=${1:-5}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOCALITY_BIN=${LOCALITY_BIN:-$ROOT/.build/debug/locality}
+WORK=$(mktemp -d /tmp/compare-serf.XXXXXX)
+PIDS=()
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    { wait; } 2>/dev/null || true
+}
+trap cleanup EXIT
+
+if [[ ! -x "$LOCALITY_BIN" ]]; then
+    echo "missing $LOCALITY_BIN (swift build --product locality)" >&2
+    exit 1
+fi
+if ! command -v serf >/dev/null; then
+    echo "installing serf (apt-get)…" >&2
+    if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq serf >/dev/null
+    else sudo apt-get update -qq && sudo apt-get install -y -qq serf >/dev/null; fi
+fi
+
+now() { date +%s.%N; }
+
+# A base port with 10 consecutive ports free for TCP and UDP (best effort: checked with ss).
+pick_base() {
+    local base
+    for _ in $(seq 1 50); do
+        base=$((20000 + RANDOM % 30000))
+        if ! ss -Htuan | awk '{print $5}' | grep -Eq ":($base|$((base + 1))|$((base + 2))|$((base + 3))|$((base + 4))|$((base + 5))|$((base + 6))|$((base + 7))|$((base + 8))|$((base + 9)))\$"; then
+            echo "$base"; return
+        fi
+    done
+    echo "no free port range" >&2; exit 1
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+# poll_until <deadline-seconds> <command…>: runs the command every 50 ms until it succeeds;
+# prints the time of success, or "timeout".
+poll_until() {
+    local limit=$1; shift
+    local start; start=$(now)
+    while true; do
+        if "$@" >/dev/null 2>&1; then now; return; fi
+        if (( $(echo "$(now) - $start > $limit" | bc) )); then echo timeout; return; fi
+        sleep 0.05
+    done
+}
+
+locality_sees() { # port member status
+    "$LOCALITY_BIN" members --node "127.0.0.1:$1" --cluster-key-file "$WORK/key" --json --timeout-ms 500 |
+        grep -q "\"name\":\"$2\",\"status\":\"$3\""
+}
+locality_all_alive() { # port
+    local out; out=$("$LOCALITY_BIN" members --node "127.0.0.1:$1" --cluster-key-file "$WORK/key" --json --timeout-ms 500)
+    [[ $(grep -o '"status":"alive"' <<<"$out" | wc -l) -eq 5 ]]
+}
+serf_sees() { # rpc-port member status
+    serf members -rpc-addr="127.0.0.1:$1" -status="$3" | grep -q "^$2 "
+}
+serf_all_alive() { # rpc-port
+    [[ $(serf members -rpc-addr="127.0.0.1:$1" -status=alive | wc -l) -eq 5 ]]
+}
+
+# measure <kind>: one run; prints seconds from kill -9 to the last survivor knowing.
+measure() {
+    local kind=$1 base; base=$(pick_base)
+    PIDS=()
+    for i in 1 2 3 4 5; do
+        local port=$((base + i - 1)) seeds=""
+        for j in 1 2 3 4 5; do [[ $j -ne $i ]] && seeds+="127.0.0.1:$((base + j - 1)),"; done
+        if [[ $kind == locality ]]; then
+            "$LOCALITY_BIN" node --name "n$i" --bind "127.0.0.1:$port" --seeds "${seeds%,}" \
+                --cluster-key-file "$WORK/key" >"$WORK/$kind-n$i.log" 2>&1 &
+        else
+            local joins=()
+            for j in 1 2 3 4 5; do [[ $j -ne $i ]] && joins+=("-join=127.0.0.1:$((base + j - 1))"); done
+            # serf needs an existing peer to join; nodes started later join the earlier ones.
+            [[ $i -eq 1 ]] && joins=()
+            [[ $i -gt 1 ]] && joins=("-join=127.0.0.1:$base")
+            serf agent -node="n$i" -bind="127.0.0.1:$port" -rpc-addr="127.0.0.1:$((port + 5))" \
+                "${joins[@]}" >"$WORK/$kind-n$i.log" 2>&1 &
+        fi
+        PIDS+=($!)
+        [[ $kind == serf && $i -eq 1 ]] && sleep 0.5
+    done
+    for i in 1 2 3 4 5; do
+        local check=$([[ $kind == locality ]] && echo locality_all_alive || echo serf_all_alive)
+        local port=$([[ $kind == locality ]] && echo $((base + i - 1)) || echo $((base + i + 4)))
+        [[ $(poll_until 30 $check "$port") != timeout ]] || { echo "no convergence ($kind)" >&2; cleanup; return 1; }
+    done
+    sleep 2
+    local t0; t0=$(now)
+    kill -9 "${PIDS[4]}"
+    { wait "${PIDS[4]}"; } 2>/dev/null || true
+    local files=()
+    for i in 1 2 3 4; do
+        if [[ $kind == locality ]]; then
+            poll_until 60 locality_sees $((base + i - 1)) n5 dead >"$WORK/seen-$i" &
+        else
+            poll_until 60 serf_sees $((base + i + 4)) n5 failed >"$WORK/seen-$i" &
+        fi
+        files+=("$WORK/seen-$i")
+    done
+    wait "${!}" 2>/dev/null || true
+    for i in 1 2 3 4; do while [[ ! -s "$WORK/seen-$i" ]]; do sleep 0.05; done; done
+    local last=0
+    for f in "${files[@]}"; do
+        local seen; seen=$(cat "$f")
+        [[ $seen == timeout ]] && { echo timeout; cleanup; return; }
+        if (( $(echo "$seen > $last" | bc) )); then last=$seen; fi
+    done
+    cleanup
+    printf "%.2f\n" "$(echo "$last - $t0" | bc)"
+}
+
+openssl rand -hex 32 >"$WORK/key"
+for kind in locality serf; do
+    results=()
+    for run in $(seq 1 "$RUNS"); do
+        measure "$kind" >"$WORK/result" || echo failed >"$WORK/result"
+        r=$(cat "$WORK/result")
+        echo "$kind run $run: kill -9 → all 4 survivors know after $r s"
+        results+=("$r")
+    done
+    echo "$kind median: $(printf '%s\n' "${results[@]}" | grep -E "^[0-9.]+$" | median) s (runs: ${results[*]})"
+done
+rm -rf "$WORK"
