@@ -11,6 +11,7 @@ struct LocalityCommand: AsyncParsableCommand {
             SimCommand.self,
             NodeCommand.self,
             MembersCommand.self,
+            DemoCommand.self,
             RingCommand.self,
         ]
     )
