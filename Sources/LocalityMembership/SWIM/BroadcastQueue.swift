@@ -3,8 +3,8 @@ import LocalityCore
 /// The piggy-back queue of membership updates (SWIM §4.1; memberlist TransmitLimitedQueue).
 ///
 /// Holds at most one update per member: a newer update about the same member replaces the
-/// older one. Updates are handed out fewest-transmissions first and, among equals, newest
-/// first; each is retransmitted up to `retransmitLimit` times, then dropped. Selection
+/// older one. Updates are handed out fewest-transmissions first and, among equals, the most
+/// recently queued or re-queued first; each is retransmitted up to `retransmitLimit` times, then dropped. Selection
 /// costs O(updates taken), not O(queue): updates sit in one stack per transmit count.
 ///
 /// Bound: one entry per member id, and members are bounded by `SWIMSettings.maxMembers`;

@@ -77,7 +77,8 @@ public struct SWIMCore: Sendable {
 
     /// When `tick(now:)` must next be called.
     public var nextDeadline: Timestamp {
-        var deadline = nextGossipAt
+        // An empty broadcast queue needs no gossip round: skip those wake-ups.
+        var deadline = broadcasts.isEmpty ? Timestamp(nanoseconds: .max) : nextGossipAt
         if !hasLeft {
             deadline = min(deadline, probe.map { $0.nextStep } ?? nextProbeAt)
             if settings.pushPullInterval > .zero { deadline = min(deadline, nextPushPullAt) }

@@ -1,0 +1,78 @@
+import LocalityCore
+import LocalityMembership
+import LocalitySim
+import Testing
+
+/// SWIM + Lifeguard in the simulator: small, seeded, fast.
+@Suite struct MembershipSimulationTests {
+    func experiment(nodes: Int = 20, seed: UInt64 = 1) -> MembershipExperiment {
+        var experiment = MembershipExperiment()
+        experiment.nodes = nodes
+        experiment.seed = seed
+        experiment.duration = .seconds(60)
+        experiment.faultWindow = .seconds(10)
+        return experiment
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func crashesAreDetectedByEveryLiveMemberWithoutFalsePositives(seed: UInt64) throws {
+        var e = experiment(seed: seed)
+        e.crashes = 2
+        let report = try e.run()
+        #expect(report.detection.count == 2)
+        #expect(report.dissemination.count == 2)
+        #expect(report.undetected == 0)
+        #expect(report.falsePositives == 0)
+        // N = 20: min suspicion 4 × log10(20) ≈ 5.2 s, at most 6× that before confirmations.
+        #expect(report.detection.max < 35)
+        #expect(report.detection.p50 > 5)
+    }
+
+    @Test func twentyPercentLossCausesNoFalsePositive() throws {
+        var e = experiment(nodes: 30)
+        e.loss = 0.2
+        e.crashes = 1
+        e.duration = .seconds(120)
+        let report = try e.run()
+        #expect(report.falsePositives == 0)
+        #expect(report.undetected == 0)
+    }
+
+    @Test func shortPausesAreRefutedNotDeclaredDead() throws {
+        var e = experiment(nodes: 30)
+        e.crashes = 0
+        e.pauses = 3
+        e.pauseDuration = .seconds(3)
+        let report = try e.run()
+        #expect(report.falsePositives == 0)
+    }
+
+    @Test func pauseLongerThanTheSuspicionTimeoutIsDeclaredDead() throws {
+        // The experiment must be able to fail: a 60 s pause looks like a crash.
+        var e = experiment(nodes: 10)
+        e.crashes = 0
+        e.pauses = 1
+        e.pauseDuration = .seconds(50)
+        e.duration = .seconds(70)
+        let report = try e.run()
+        #expect(report.falsePositives == 1)
+    }
+
+    @Test func sameSeedSameReport() throws {
+        var e = experiment(nodes: 15, seed: 8)
+        e.crashes = 2
+        e.loss = 0.1
+        #expect(try e.run() == e.run())
+    }
+
+    @Test func trafficPerMemberStaysFlatAsTheClusterGrows() throws {
+        var small = experiment(nodes: 16)
+        small.crashes = 0
+        var large = experiment(nodes: 128)
+        large.crashes = 0
+        let a = try small.run().messagesPerNodePerSecond
+        let b = try large.run().messagesPerNodePerSecond
+        #expect(a > 1.5 && a < 4)
+        #expect(abs(a - b) / a < 0.3)
+    }
+}
