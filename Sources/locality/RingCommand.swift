@@ -69,6 +69,7 @@ struct RingCommand: ParsableCommand {
             "moved_fraction_on_remove": movedOnRemove,
             "ideal_moved_fraction_on_remove": 1.0 / Double(nodes),
             "lookups_per_s": lookups.perSecond,
+            // Sum of owners seen in the timed loop: printed so the loop cannot be optimized away.
             "lookup_owner_checksum": lookups.checksum,
             "ring_memory_bytes": ring.memoryBytes,
             "ring_points": ring.pointCount,

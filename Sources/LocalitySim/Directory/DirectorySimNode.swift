@@ -26,6 +26,9 @@ public struct DirectorySimNode: Sendable {
     var nextOperation: UInt64 = 1
     var workload: [DirectoryWorkItem]
     var workloadCursor = 0
+    /// Timeouts and retries of operations. Bounded through `operations`: each attempt of an
+    /// operation adds at most one timer, attempts are spaced by the backoff or the timeout,
+    /// and a timer is discarded when it fires (stale ones are ignored).
     var timers = Heap<OperationTimer>()
     var timerSequence: UInt64 = 0
 
