@@ -39,7 +39,7 @@ now() { date +%s.%N; }
 pick_base() {
     local base
     for _ in $(seq 1 50); do
-        base=$((20000 + RANDOM % 30000))
+        base=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+)
         if ! ss -Htuan | awk '{print $5}' | grep -Eq ":($base|$((base + 1))|$((base + 2))|$((base + 3))|$((base + 4))|$((base + 5))|$((base + 6))|$((base + 7))|$((base + 8))|$((base + 9)))\$"; then
             echo "$base"; return
         fi
@@ -101,7 +101,9 @@ measure() {
     for i in 1 2 3 4 5; do
         local check=$([[ $kind == locality ]] && echo locality_all_alive || echo serf_all_alive)
         local port=$([[ $kind == locality ]] && echo $((base + i - 1)) || echo $((base + i + 4)))
-        [[ $(poll_until 30 $check "$port") != timeout ]] || { echo "no convergence ($kind)" >&2; cleanup; return 1; }
+        [[ $(poll_until 30 $check "$port") != timeout ]] || {
+            local keep; keep=$(mktemp -d /tmp/compare-serf-failed.XXXXXX); cp "$WORK"/*.log "$keep"/
+            echo "no convergence ($kind); logs in $keep" >&2; cleanup; return 1; }
     done
     sleep 2
     local t0; t0=$(now)
@@ -129,14 +131,17 @@ measure() {
 }
 
 openssl rand -hex 32 >"$WORK/key"
-for kind in locality serf; do
-    results=()
-    for run in $(seq 1 "$RUNS"); do
+# Runs alternate between the two so background load hits both alike.
+declare -A results=([locality]="" [serf]="")
+for run in $(seq 1 "$RUNS"); do
+    for kind in locality serf; do
         measure "$kind" >"$WORK/result" || echo failed >"$WORK/result"
         r=$(cat "$WORK/result")
         echo "$kind run $run: kill -9 → all 4 survivors know after $r s"
-        results+=("$r")
+        results[$kind]+="$r "
     done
-    echo "$kind median: $(printf '%s\n' "${results[@]}" | grep -E "^[0-9.]+$" | median) s (runs: ${results[*]})"
+done
+for kind in locality serf; do
+    echo "$kind median: $(tr ' ' '\n' <<<"${results[$kind]}" | grep -E "^[0-9.]+$" | median) s (runs: ${results[$kind]% })"
 done
 rm -rf "$WORK"

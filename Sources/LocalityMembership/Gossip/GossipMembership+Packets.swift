@@ -178,10 +178,9 @@ extension GossipMembership {
                     logger.warning("cannot encode envelope", metadata: ["error": "\(error)"])
                     continue
                 }
-                let sealed = seal(payload, content: .swim)
                 switch transport {
-                case .datagram: sendDatagram(sealed, to: destination)
-                case .stream: enqueueStreamSend(sealed, to: destination)
+                case .datagram: sendDatagram(seal(payload, content: .swim), to: destination)
+                case .stream: enqueueStreamSend(payload, to: destination)
                 }
             }
         }
@@ -206,8 +205,8 @@ extension GossipMembership {
         }
     }
 
-    private func enqueueStreamSend(_ frame: [UInt8], to destination: NodeAddress) {
-        if case .dropped = streamSendQueue.yield(StreamSend(frame: frame, address: destination)) {
+    private func enqueueStreamSend(_ payload: [UInt8], to destination: NodeAddress) {
+        if case .dropped = streamSendQueue.yield(StreamSend(payload: payload, address: destination)) {
             drop(.overloaded, transport: "tcp")
             execute(core.streamFailed(to: destination, now: clock.now()))
         }
@@ -226,8 +225,10 @@ extension GossipMembership {
                 inFlight += 1
                 tasks.addTask {
                     do {
-                        try await GossipSockets.sendFrame(send.frame, to: send.address, group: self.group, settings: self.settings)
-                        self.metrics.sent(.tcp, bytes: send.frame.count)
+                        let bytes = try await GossipSockets.sendFrame(to: send.address, group: self.group, settings: self.settings) {
+                            await self.seal(send.payload, content: .swim)
+                        }
+                        self.metrics.sent(.tcp, bytes: bytes)
                     } catch {
                         await self.streamFailed(send.address, error: error)
                     }

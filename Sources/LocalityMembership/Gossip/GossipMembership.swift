@@ -42,9 +42,9 @@ public actor GossipMembership: MembershipProvider, Service {
     let datagramSends: AsyncStream<GossipSockets.Datagram>
     let datagramSendQueue: AsyncStream<GossipSockets.Datagram>.Continuation
 
-    /// A sealed frame waiting for an outgoing connection.
+    /// An encoded envelope waiting for an outgoing connection (sealed once connected).
     struct StreamSend: Sendable {
-        var frame: [UInt8]
+        var payload: [UInt8]
         var address: NodeAddress
     }
 
@@ -102,36 +102,64 @@ public actor GossipMembership: MembershipProvider, Service {
             throw error
         }
         logger.info("gossip node listening", metadata: ["address": "\(address)", "seeds": "\(seeds)"])
-        defer {
-            view.finishAll()
-            streamSendQueue.finish()
-            datagramSendQueue.finish()
-        }
-        await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await self.serveDatagrams(datagrams) }
-            // Not cancelled: it drains the listener after the listener channel is closed.
-            let listener = Task { try await self.serveStreams(streams) }
-            tasks.addTask { await self.deliverStreamSends() }
-            tasks.addTask { await self.runTimers() }
-            do {
-                try await gracefulShutdown()
-                await leave()
-            } catch {
-                logger.info("gossip node cancelled; closing without leave")
+        // Not a child task: it must drain the listener after the listener channel is
+        // closed, so it is not cancelled with the others.
+        let listener = Task { try await self.serveStreams(streams) }
+        let ending = await withTaskGroup(of: Ending.self) { tasks in
+            tasks.addTask {
+                do {
+                    try await self.serveDatagrams(datagrams)
+                    return Task.isCancelled ? .cancelled : .failed("UDP socket closed")
+                } catch {
+                    return Task.isCancelled ? .cancelled : .failed("UDP socket: \(error)")
+                }
+            }
+            tasks.addTask {
+                _ = await listener.result
+                return .failed("TCP listener closed")
+            }
+            tasks.addTask {
+                await self.deliverStreamSends()
+                return .cancelled
+            }
+            tasks.addTask {
+                await self.runTimers()
+                return .cancelled
+            }
+            tasks.addTask {
+                do {
+                    try await gracefulShutdown()
+                    return .shutdown
+                } catch {
+                    return .cancelled
+                }
+            }
+            let first = await tasks.next() ?? .cancelled
+            switch first {
+            case .shutdown: await leave()
+            case .cancelled: logger.info("gossip node cancelled; closing without leave")
+            case .failed(let reason): logger.error("gossip node failed; closing", metadata: ["reason": "\(reason)"])
             }
             isStopping = true
             try? await streams.channel.close()
             closeInboundConnections()
-            _ = await listener.result
             tasks.cancelAll()
             try? await datagrams.channel.close()
-            while let result = await tasks.nextResult() {
-                if case .failure(let error) = result, !(error is CancellationError) {
-                    logger.debug("gossip task ended", metadata: ["error": "\(error)"])
-                }
-            }
+            streamSendQueue.finish()
+            datagramSendQueue.finish()
+            while await tasks.next() != nil {}
+            return first
         }
+        view.finishAll()
         logger.info("gossip node stopped")
+        if case .failed(let reason) = ending { throw LocalityError(.unavailable, reason) }
+    }
+
+    /// Why `run` stops.
+    enum Ending: Sendable {
+        case shutdown
+        case cancelled
+        case failed(String)
     }
 
     /// Graceful leave (memberlist `Leave`): gossips `left`, keeps gossiping for the grace
