@@ -60,6 +60,16 @@ import Testing
         #expect(converged != nil, "not all 5 nodes saw 5 alive; n1 log:\n\(cluster.log("n1"))")
         guard converged != nil else { return }
 
+        // The operator's view through the CLI, as JSON.
+        let cli = try await cluster.runCommand(["members", "--node", "127.0.0.1:\(ports[0])", "--cluster-key-file", keyFile, "--json"])
+        #expect(cli.status == 0)
+        let document = try JSONSerialization.jsonObject(with: Data(cli.output.utf8)) as? [String: Any]
+        let listed = (document?["members"] as? [[String: Any]] ?? []).compactMap { member -> String? in
+            guard let name = member["name"] as? String, member["status"] as? String == "alive" else { return nil }
+            return name
+        }
+        #expect(listed.sorted() == names, "locality members --json printed:\n\(cli.output)")
+
         cluster.signal("n5", SIGKILL)
         let dead = await waitUntil(Array(ports.prefix(4)), keyring: keyring, seconds: 30, observe: noteIntruder) { $0["n5"] == .dead }
         #expect(dead != nil, "survivors did not mark n5 dead; n1 log:\n\(cluster.log("n1"))")
@@ -79,5 +89,20 @@ import Testing
         #expect(!intruderSeen)
         let intruderView = await view(of: ports[5], keyring: try ClusterKeyring(fileText: String(contentsOfFile: wrongKeyFile, encoding: .utf8)))
         #expect(intruderView == ["intruder": .alive])
+    }
+
+    @Test func aNodeRefusesAShortKeyAndAMalformedBindAddress() async throws {
+        let cluster = try NodeProcesses()
+        defer { cluster.killAll() }
+        try #require(FileManager.default.isExecutableFile(atPath: cluster.binary), "missing \(cluster.binary)")
+        let shortKey = cluster.directory.appendingPathComponent("short.key").path
+        try "00112233\n".write(toFile: shortKey, atomically: true, encoding: .utf8)
+        let goodKey = try cluster.writeKeyFile("good.key")
+        let short = try await cluster.runCommand(["node", "--name", "x", "--bind", "127.0.0.1:1", "--cluster-key-file", shortKey])
+        #expect(short.status != 0)
+        #expect(short.output.contains("cluster key must be 16"))
+        let badBind = try await cluster.runCommand(["node", "--name", "x", "--bind", "nowhere", "--cluster-key-file", goodKey])
+        #expect(badBind.status != 0)
+        #expect(badBind.output.contains("--bind must be host:port"))
     }
 }

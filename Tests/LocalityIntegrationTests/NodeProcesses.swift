@@ -50,6 +50,29 @@ final class NodeProcesses {
         processes[name] = process
     }
 
+    /// Runs `locality <arguments>` to completion (at most `seconds`, then SIGKILL) and
+    /// returns its exit status and standard output.
+    func runCommand(_ arguments: [String], seconds: Double = 10) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let output = directory.appendingPathComponent("command-\(UUID().uuidString).out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        for _ in 0..<Int(seconds * 20) where process.isRunning {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
     func signal(_ name: String, _ signal: Int32) {
         guard let process = processes[name], process.isRunning else { return }
         kill(process.processIdentifier, signal)

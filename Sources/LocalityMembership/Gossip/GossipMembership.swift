@@ -1,5 +1,6 @@
 import LocalityCore
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -26,7 +27,7 @@ public actor GossipMembership: MembershipProvider, Service {
     let clock: any LocalityClock
     let group: any EventLoopGroup
     var logger: Logger
-    let metrics = GossipMetrics()
+    let metrics: GossipMetrics
     let view: MemberView
 
     var core: SWIMCore
@@ -54,8 +55,10 @@ public actor GossipMembership: MembershipProvider, Service {
         name: String, address: NodeAddress, seeds: [NodeAddress], keyring: ClusterKeyring,
         metadata: [UInt8] = [], swim: SWIMSettings = SWIMSettings(), settings: GossipSettings = GossipSettings(),
         uid: UInt64 = UInt64.random(in: 1...UInt64.max), logger: Logger = Logger(label: "locality.gossip"),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock()
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws {
+        self.metrics = GossipMetrics(factory: metricsFactory)
         let id = NodeID(name: name, uid: uid)
         var systemRandom = SystemRandomNumberGenerator()
         self.localNode = id
