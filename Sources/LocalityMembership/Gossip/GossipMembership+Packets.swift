@@ -77,8 +77,10 @@ extension GossipMembership {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
-                    if let reply = await self.receiveFrame(Array(buffer: frame)) {
-                        try await outbound.write(ByteBuffer(bytes: reply))
+                    switch await self.receiveFrame(Array(buffer: frame)) {
+                    case .proceed: continue
+                    case .reply(let reply): try await outbound.write(ByteBuffer(bytes: reply))
+                    case .close: return
                     }
                 }
             }
@@ -91,28 +93,39 @@ extension GossipMembership {
         logger.debug(message, metadata: ["error": "\(error)"])
     }
 
-    /// Handles one TCP frame; returns the frame to answer on the same connection, if any.
-    func receiveFrame(_ bytes: [UInt8]) -> [UInt8]? {
+    /// What to do with a TCP connection after one of its frames.
+    enum FrameOutcome: Equatable {
+        /// Keep reading.
+        case proceed
+        /// Write this frame back, keep reading.
+        case reply([UInt8])
+        /// The frame was dropped (bad tag, replay, malformed): close the connection, so an
+        /// unauthenticated peer holds no slot.
+        case close
+    }
+
+    /// Handles one TCP frame.
+    func receiveFrame(_ bytes: [UInt8]) -> FrameOutcome {
         metrics.received(.tcp, bytes: bytes.count)
-        guard let opened = open(bytes, transport: "tcp") else { return nil }
+        guard let opened = open(bytes, transport: "tcp") else { return .close }
         switch opened.content {
         case .swim:
-            guard let envelope = decodeEnvelope(opened, transport: "tcp") else { return nil }
+            guard let envelope = decodeEnvelope(opened, transport: "tcp") else { return .close }
             execute(core.receive(envelope, via: .stream, now: clock.now()))
-            return nil
+            return .proceed
         case .membersQuery:
             do {
                 let payload = try MembersReplyCodec.encode(responder: localNode, members: core.members)
                 let reply = seal(payload, content: .membersReply)
                 metrics.sent(.tcp, bytes: reply.count)
-                return reply
+                return .reply(reply)
             } catch {
                 logger.warning("cannot encode the member list", metadata: ["error": "\(error)"])
-                return nil
+                return .close
             }
         case .membersReply:
             drop(.malformed, transport: "tcp")
-            return nil
+            return .close
         }
     }
 

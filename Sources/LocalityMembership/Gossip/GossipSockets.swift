@@ -94,7 +94,7 @@ enum GossipSockets {
             for try await frame in inbound {
                 return Array(buffer: frame)
             }
-            throw LocalityError(.unavailable, "\(address) closed the connection without answering")
+            throw LocalityError(.unavailable, "\(address) closed the connection without answering (wrong cluster key?)")
         }
     }
 }
