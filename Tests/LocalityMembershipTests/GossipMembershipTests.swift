@@ -170,6 +170,55 @@ import Testing
         }
     }
 
+    /// True when the server closes `channel` within `seconds`.
+    func closedByServer(_ channel: any Channel, within seconds: Double) async -> Bool {
+        for _ in 0..<Int(seconds * 50) {
+            if !channel.isActive { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !channel.isActive
+    }
+
+    @Test func extraAndSilentConnectionsAreClosed() async throws {
+        let ports = try await Self.freePorts(1)
+        try #require(ports.count == 1)
+        var shell = Self.fastShell
+        shell.maxInboundConnections = 2
+        shell.readTimeout = .milliseconds(1500)
+        let node = try GossipMembership(
+            name: "bounded", address: NodeAddress(host: "127.0.0.1", port: ports[0]), seeds: [], keyring: Self.key,
+            swim: Self.fastSWIM, settings: shell)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: node)], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            // Wait for the listener.
+            var first: (any Channel)?
+            for _ in 0..<50 where first == nil {
+                first = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+                if first == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let one = try #require(first)
+            let two = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+            try await Task.sleep(for: .milliseconds(100))
+            let three = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+            // Over the bound: closed at once; the two silent ones: closed by the read timeout.
+            #expect(await closedByServer(three, within: 0.4))
+            #expect(one.isActive && two.isActive)
+            #expect(await closedByServer(one, within: 4))
+            #expect(await closedByServer(two, within: 4))
+            // An unauthenticated frame closes its connection without waiting for the timeout.
+            let four = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+            var frame = ByteBuffer()
+            let forged = PacketSeal.seal([], content: .membersQuery, sender: 1, counter: 1, keyring: Self.otherKey)
+            frame.writeInteger(UInt32(forged.count))
+            frame.writeBytes(forged)
+            try await four.writeAndFlush(frame)
+            #expect(await closedByServer(four, within: 0.4))
+            await group.triggerGracefulShutdown()
+        }
+    }
+
     @Test func sealAndEnvelopeOverheadFitTheCoreBudget() {
         // The core reserves `envelopeOverheadBytes` beyond sender, address and message fields;
         // the codec's fixed bytes (version, kind, gossip count) plus the seal must fit in it.
