@@ -219,6 +219,18 @@ import Testing
         }
     }
 
+    @Test func namesAndAddressesTheWireCannotCarryAreRefused() {
+        let long = String(repeating: "n", count: 256)
+        #expect(throws: LocalityError.self) { try makeNode(long, port: 1, seeds: []) }
+        #expect(throws: LocalityError.self) { try makeNode("", port: 1, seeds: []) }
+        #expect(throws: LocalityError.self) { try makeNode("n", port: 0, seeds: []) }
+        #expect(throws: LocalityError.self) {
+            try GossipMembership(
+                name: "n", address: NodeAddress(host: "127.0.0.1", port: 1), seeds: [], keyring: Self.key,
+                metadata: Array(repeating: 0, count: SWIMSettings().maxMetadataBytes + 1))
+        }
+    }
+
     @Test func sealAndEnvelopeOverheadFitTheCoreBudget() {
         // The core reserves `envelopeOverheadBytes` beyond sender, address and message fields;
         // the codec's fixed bytes (version, kind, gossip count) plus the seal must fit in it.

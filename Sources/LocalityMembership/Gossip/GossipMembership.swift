@@ -37,6 +37,7 @@ public actor GossipMembership: MembershipProvider, Service {
     var openConnections: [ObjectIdentifier: any Channel] = [:]
     var isStopping = false
     var hasLeft = false
+    var hasRun = false
     var nextJoinAttempt: Timestamp = .zero
     let streamSends: AsyncStream<StreamSend>
     let streamSendQueue: AsyncStream<StreamSend>.Continuation
@@ -50,7 +51,9 @@ public actor GossipMembership: MembershipProvider, Service {
     }
 
     /// Creates a node. `uid` defaults to a random one (a restart is a new member); the
-    /// core's random source is seeded from the system RNG.
+    /// core's random source is seeded from the system RNG. Throws `badRequest` for a name
+    /// or host the wire cannot carry (empty or over 255 UTF-8 bytes), a port outside
+    /// 1…65535, or metadata over `SWIMSettings.maxMetadataBytes`.
     public init(
         name: String, address: NodeAddress, seeds: [NodeAddress], keyring: ClusterKeyring,
         metadata: [UInt8] = [], swim: SWIMSettings = SWIMSettings(), settings: GossipSettings = GossipSettings(),
@@ -58,6 +61,10 @@ public actor GossipMembership: MembershipProvider, Service {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock(),
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws {
+        guard (1...255).contains(name.utf8.count) else { throw LocalityError(.badRequest, "node name must be 1…255 UTF-8 bytes") }
+        guard (1...255).contains(address.host.utf8.count), (1...65_535).contains(address.port) else {
+            throw LocalityError(.badRequest, "bad listen address \(address)")
+        }
         self.metrics = GossipMetrics(factory: metricsFactory)
         let id = NodeID(name: name, uid: uid)
         var systemRandom = SystemRandomNumberGenerator()
@@ -94,8 +101,10 @@ public actor GossipMembership: MembershipProvider, Service {
     public nonisolated func events() -> AsyncStream<MembershipEvent> { view.subscribe() }
 
     /// Binds the sockets, joins through the seeds and runs until graceful shutdown (then
-    /// leaves) or cancellation (then closes without leaving).
+    /// leaves) or cancellation (then closes without leaving). Runs once per instance.
     public func run() async throws {
+        guard !hasRun else { throw LocalityError(.internal, "a GossipMembership runs once; create a new one") }
+        hasRun = true
         let datagrams = try await GossipSockets.bindDatagram(group: group, address: address, settings: settings)
         let streams: GossipSockets.StreamListener
         do {
