@@ -64,7 +64,8 @@ import Testing
         Dictionary(await node.members().map { ($0.id.name, $0.status) }, uniquingKeysWith: { first, _ in first })
     }
 
-    @Test func threeNodesConvergeAGracefulLeaveShowsLeftAndAWrongKeyNodeNeverAppears() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func threeNodesConvergeAGracefulLeaveShowsLeftAndAWrongKeyNodeNeverAppears() async throws {
         let ports = try await Self.freePorts(4)
         try #require(ports.count == 4)
         let nodes = try (0..<3).map { index in
@@ -84,6 +85,9 @@ import Testing
             }
             #expect(converged)
 
+            // A subscriber sees itself, then both others alive, then n3 leave.
+            let events = nodes[0].events()
+
             // The query path: authenticated client sees the view; the wrong key gets nothing.
             let view = try await MembersQuery.fetch(from: nodes[0].address, keyring: Self.key)
             #expect(view.responder == nodes[0].localNode)
@@ -99,6 +103,12 @@ import Testing
                 return first == .left && second == .left
             }
             #expect(sawLeft)
+            var seen: [String: MemberStatus] = [:]
+            for await case .statusChanged(let state, _) in events {
+                seen[state.id.name] = state.status
+                if seen["n3"] == .left { break }
+            }
+            #expect(seen == ["n1": .alive, "n2": .alive, "n3": .left])
             #expect(await intruder.members().count == 1)
             for node in nodes.prefix(2) { #expect(await statuses(node)["intruder"] == nil) }
             for group in groups { await group.triggerGracefulShutdown() }
