@@ -7,7 +7,7 @@ import Testing
 @testable import LocalityMembership
 
 /// In-process gossip nodes on loopback with fast SWIM settings.
-@Suite(.serialized) struct GossipMembershipTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct GossipMembershipTests {
     static let key = try! ClusterKeyring(primaryBytes: Array(repeating: 7, count: 32))
     static let otherKey = try! ClusterKeyring(primaryBytes: Array(repeating: 8, count: 32))
 
