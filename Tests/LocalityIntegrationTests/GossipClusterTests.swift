@@ -47,7 +47,9 @@ import Testing
         try #require(ports.count == 6)
         let names = (1...5).map { "n\($0)" }
         for (index, name) in names.enumerated() {
-            try cluster.start(name: name, port: ports[index], seeds: Array(ports.prefix(5)).filter { $0 != ports[index] }, keyFile: keyFile)
+            try cluster.start(
+                name: name, port: ports[index], seeds: Array(ports.prefix(5)).filter { $0 != ports[index] }, keyFile: keyFile,
+                extraArguments: ["--metadata", "zone=\(index % 2 == 0 ? "a" : "b")"])
         }
         try cluster.start(name: "intruder", port: ports[5], seeds: Array(ports.prefix(5)), keyFile: wrongKeyFile)
 
@@ -69,6 +71,8 @@ import Testing
             return name
         }
         #expect(listed.sorted() == names, "locality members --json printed:\n\(cli.output)")
+        let zones = (document?["members"] as? [[String: Any]] ?? []).compactMap { $0["metadata"] as? String }
+        #expect(zones.sorted() == ["zone=a", "zone=a", "zone=a", "zone=b", "zone=b"])
 
         cluster.signal("n5", SIGKILL)
         let dead = await waitUntil(Array(ports.prefix(4)), keyring: keyring, seconds: 30, observe: noteIntruder) { $0["n5"] == .dead }
