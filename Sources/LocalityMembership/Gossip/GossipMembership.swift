@@ -50,7 +50,8 @@ public actor GossipMembership: MembershipProvider, Service {
         var address: NodeAddress
     }
 
-    /// Creates a node. `uid` defaults to a random one (a restart is a new member); the
+    /// Creates a node. `uid` defaults to a random one (a restart is a new member; it must be
+    /// fresh per process, since peers' replay windows remember its packet counters); the
     /// core's random source is seeded from the system RNG. Throws `badRequest` for a name
     /// or host the wire cannot carry (empty or over 255 UTF-8 bytes), a port outside
     /// 1…65535, or metadata over `SWIMSettings.maxMetadataBytes`.
