@@ -90,6 +90,28 @@ import Testing
         #expect(await cluster.waitForExit("n4", seconds: 5) == 0, "n4 did not exit cleanly on SIGTERM:\n\(cluster.log("n4"))")
         print("SIGTERM n4 → all 3 survivors see left after \(left.map { String(format: "%.2f s", $0) } ?? "timeout")")
 
+        // n5 restarts under the same name and port: a new process is a new member (new
+        // uid); the survivors list it alive next to the dead old one, never revive the old.
+        let oldN5 = try await MembersQuery.fetch(from: NodeAddress(host: "127.0.0.1", port: ports[0]), keyring: keyring)
+            .members.first { $0.id.name == "n5" }?.id
+        try cluster.start(name: "n5", port: ports[4], seeds: Array(ports.prefix(3)), keyFile: keyFile, restart: true)
+        let start = ContinuousClock.now
+        var restarted = false
+        while !restarted, ContinuousClock.now - start < .seconds(15) {
+            restarted = true
+            for port in ports.prefix(3) {
+                let members = (try? await MembersQuery.fetch(
+                    from: NodeAddress(host: "127.0.0.1", port: port), keyring: keyring, timeout: .milliseconds(500)))?.members ?? []
+                let fives = members.filter { $0.id.name == "n5" }
+                let newAlive = fives.contains { $0.id != oldN5 && $0.status == .alive }
+                let oldDead = fives.contains { $0.id == oldN5 && $0.status == .dead }
+                if !(newAlive && oldDead) { restarted = false }
+            }
+            if !restarted { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(oldN5 != nil)
+        #expect(restarted, "survivors did not list the restarted n5 alive beside the dead one; n1 log:\n\(cluster.log("n1"))")
+
         #expect(!intruderSeen)
         let intruderView = await view(of: ports[5], keyring: try ClusterKeyring(fileText: String(contentsOfFile: wrongKeyFile, encoding: .utf8)))
         #expect(intruderView == ["intruder": .alive])
