@@ -14,8 +14,9 @@ enum GossipSockets {
     /// Binds the UDP socket. Inbound datagrams are buffered by NIO up to 256 and the socket
     /// is no longer read above that (back pressure: the kernel then drops datagrams).
     static func bindDatagram(group: any EventLoopGroup, address: NodeAddress, settings: GossipSettings) async throws -> DatagramChannel {
+        // No SO_REUSEADDR: on Linux it lets a second UDP socket bind the same port and
+        // split the datagrams between two processes.
         try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1))
             .bind(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
