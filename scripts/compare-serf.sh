@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Failure detection, Locality vs serf: 5 agents on 127.0.0.1, kill -9 one, time until
-# every survivor reports it dead (locality: `dead`, serf: `failed`). Both run with their
+# every survivor reports it dead (locality: `dead`, serf: `failed`); then stop another
+# gracefully and time until every survivor reports it `left`. Both run with their
 # default settings (locality: SWIMSettings defaults; serf: default LAN profile).
 #
 # Usage: scripts/compare-serf.sh [runs]      (default 5 runs each)
@@ -39,7 +40,7 @@ now() { date +%s.%N; }
 pick_base() {
     local base
     for _ in $(seq 1 50); do
-        base=$((20000 + RANDOM % 30000))
+        base=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+)
         if ! ss -Htuan | awk '{print $5}' | grep -Eq ":($base|$((base + 1))|$((base + 2))|$((base + 3))|$((base + 4))|$((base + 5))|$((base + 6))|$((base + 7))|$((base + 8))|$((base + 9)))\$"; then
             echo "$base"; return
         fi
@@ -101,42 +102,64 @@ measure() {
     for i in 1 2 3 4 5; do
         local check=$([[ $kind == locality ]] && echo locality_all_alive || echo serf_all_alive)
         local port=$([[ $kind == locality ]] && echo $((base + i - 1)) || echo $((base + i + 4)))
-        [[ $(poll_until 30 $check "$port") != timeout ]] || { echo "no convergence ($kind)" >&2; cleanup; return 1; }
+        [[ $(poll_until 30 $check "$port") != timeout ]] || {
+            local keep; keep=$(mktemp -d /tmp/compare-serf-failed.XXXXXX); cp "$WORK"/*.log "$keep"/
+            echo "no convergence ($kind); logs in $keep" >&2; cleanup; return 1; }
     done
     sleep 2
+    # 1. kill -9 n5: time until n1..n4 all report it dead/failed.
     local t0; t0=$(now)
     kill -9 "${PIDS[4]}"
     { wait "${PIDS[4]}"; } 2>/dev/null || true
-    local files=()
-    for i in 1 2 3 4; do
+    local killed; killed=$(all_see "$kind" "$base" "$t0" n5 4)
+    # 2. graceful stop of n4 (locality: SIGTERM; serf: SIGINT, its graceful-leave signal):
+    #    time until n1..n3 all report it left.
+    t0=$(now)
+    if [[ $kind == locality ]]; then kill -TERM "${PIDS[3]}"; else kill -INT "${PIDS[3]}"; fi
+    local left; left=$(all_see "$kind" "$base" "$t0" n4 3)
+    cleanup
+    echo "$killed $left"
+}
+
+# all_see <kind> <base> <t0> <member> <survivors>: seconds from t0 until survivors 1…n
+# all report <member> gone (dead/failed for n5, left for n4), or "timeout".
+all_see() {
+    local kind=$1 base=$2 t0=$3 member=$4 count=$5 i
+    local status_locality=dead status_serf=failed
+    [[ $member == n4 ]] && status_locality=left && status_serf=left
+    local pollers=()
+    for i in $(seq 1 "$count"); do
         if [[ $kind == locality ]]; then
-            poll_until 60 locality_sees $((base + i - 1)) n5 dead >"$WORK/seen-$i" &
+            poll_until 60 locality_sees $((base + i - 1)) "$member" $status_locality >"$WORK/seen-$member-$i" &
         else
-            poll_until 60 serf_sees $((base + i + 4)) n5 failed >"$WORK/seen-$i" &
+            poll_until 60 serf_sees $((base + i + 4)) "$member" $status_serf >"$WORK/seen-$member-$i" &
         fi
-        files+=("$WORK/seen-$i")
+        pollers+=($!)
     done
-    wait "${!}" 2>/dev/null || true
-    for i in 1 2 3 4; do while [[ ! -s "$WORK/seen-$i" ]]; do sleep 0.05; done; done
-    local last=0
-    for f in "${files[@]}"; do
-        local seen; seen=$(cat "$f")
-        [[ $seen == timeout ]] && { echo timeout; cleanup; return; }
+    for pid in "${pollers[@]}"; do wait "$pid" 2>/dev/null || true; done
+    local last=0 seen
+    for i in $(seq 1 "$count"); do
+        seen=$(cat "$WORK/seen-$member-$i")
+        [[ $seen == timeout || -z $seen ]] && { echo timeout; return; }
         if (( $(echo "$seen > $last" | bc) )); then last=$seen; fi
     done
-    cleanup
     printf "%.2f\n" "$(echo "$last - $t0" | bc)"
 }
 
 openssl rand -hex 32 >"$WORK/key"
-for kind in locality serf; do
-    results=()
-    for run in $(seq 1 "$RUNS"); do
-        measure "$kind" >"$WORK/result" || echo failed >"$WORK/result"
-        r=$(cat "$WORK/result")
-        echo "$kind run $run: kill -9 → all 4 survivors know after $r s"
-        results+=("$r")
+# Runs alternate between the two so background load hits both alike.
+declare -A killed=([locality]="" [serf]="") left=([locality]="" [serf]="")
+for run in $(seq 1 "$RUNS"); do
+    for kind in locality serf; do
+        measure "$kind" >"$WORK/result" || echo "failed failed" >"$WORK/result"
+        read -r k l <"$WORK/result"
+        echo "$kind run $run: kill -9 → all 4 survivors know after $k s; graceful leave → all 3 know after $l s"
+        killed[$kind]+="$k "
+        left[$kind]+="$l "
     done
-    echo "$kind median: $(printf '%s\n' "${results[@]}" | grep -E "^[0-9.]+$" | median) s (runs: ${results[*]})"
+done
+for kind in locality serf; do
+    echo "$kind kill -9 median: $(tr ' ' '\n' <<<"${killed[$kind]}" | grep -E "^[0-9.]+$" | median) s (runs: ${killed[$kind]% })"
+    echo "$kind graceful leave median: $(tr ' ' '\n' <<<"${left[$kind]}" | grep -E "^[0-9.]+$" | median) s (runs: ${left[$kind]% })"
 done
 rm -rf "$WORK"

@@ -47,7 +47,9 @@ import Testing
         try #require(ports.count == 6)
         let names = (1...5).map { "n\($0)" }
         for (index, name) in names.enumerated() {
-            try cluster.start(name: name, port: ports[index], seeds: Array(ports.prefix(5)).filter { $0 != ports[index] }, keyFile: keyFile)
+            try cluster.start(
+                name: name, port: ports[index], seeds: Array(ports.prefix(5)).filter { $0 != ports[index] }, keyFile: keyFile,
+                extraArguments: ["--metadata", "zone=\(index % 2 == 0 ? "a" : "b")"])
         }
         try cluster.start(name: "intruder", port: ports[5], seeds: Array(ports.prefix(5)), keyFile: wrongKeyFile)
 
@@ -59,6 +61,18 @@ import Testing
         }
         #expect(converged != nil, "not all 5 nodes saw 5 alive; n1 log:\n\(cluster.log("n1"))")
         guard converged != nil else { return }
+
+        // The operator's view through the CLI, as JSON.
+        let cli = try await cluster.runCommand(["members", "--node", "127.0.0.1:\(ports[0])", "--cluster-key-file", keyFile, "--json"])
+        #expect(cli.status == 0)
+        let document = try JSONSerialization.jsonObject(with: Data(cli.output.utf8)) as? [String: Any]
+        let listed = (document?["members"] as? [[String: Any]] ?? []).compactMap { member -> String? in
+            guard let name = member["name"] as? String, member["status"] as? String == "alive" else { return nil }
+            return name
+        }
+        #expect(listed.sorted() == names, "locality members --json printed:\n\(cli.output)")
+        let zones = (document?["members"] as? [[String: Any]] ?? []).compactMap { $0["metadata"] as? String }
+        #expect(zones.sorted() == ["zone=a", "zone=a", "zone=a", "zone=b", "zone=b"])
 
         cluster.signal("n5", SIGKILL)
         let dead = await waitUntil(Array(ports.prefix(4)), keyring: keyring, seconds: 30, observe: noteIntruder) { $0["n5"] == .dead }
@@ -76,8 +90,45 @@ import Testing
         #expect(await cluster.waitForExit("n4", seconds: 5) == 0, "n4 did not exit cleanly on SIGTERM:\n\(cluster.log("n4"))")
         print("SIGTERM n4 → all 3 survivors see left after \(left.map { String(format: "%.2f s", $0) } ?? "timeout")")
 
+        // n5 restarts under the same name and port: a new process is a new member (new
+        // uid); the survivors list it alive next to the dead old one, never revive the old.
+        let oldN5 = try await MembersQuery.fetch(from: NodeAddress(host: "127.0.0.1", port: ports[0]), keyring: keyring)
+            .members.first { $0.id.name == "n5" }?.id
+        try cluster.start(name: "n5", port: ports[4], seeds: Array(ports.prefix(3)), keyFile: keyFile, restart: true)
+        let start = ContinuousClock.now
+        var restarted = false
+        while !restarted, ContinuousClock.now - start < .seconds(15) {
+            restarted = true
+            for port in ports.prefix(3) {
+                let members = (try? await MembersQuery.fetch(
+                    from: NodeAddress(host: "127.0.0.1", port: port), keyring: keyring, timeout: .milliseconds(500)))?.members ?? []
+                let fives = members.filter { $0.id.name == "n5" }
+                let newAlive = fives.contains { $0.id != oldN5 && $0.status == .alive }
+                let oldDead = fives.contains { $0.id == oldN5 && $0.status == .dead }
+                if !(newAlive && oldDead) { restarted = false }
+            }
+            if !restarted { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(oldN5 != nil)
+        #expect(restarted, "survivors did not list the restarted n5 alive beside the dead one; n1 log:\n\(cluster.log("n1"))")
+
         #expect(!intruderSeen)
         let intruderView = await view(of: ports[5], keyring: try ClusterKeyring(fileText: String(contentsOfFile: wrongKeyFile, encoding: .utf8)))
         #expect(intruderView == ["intruder": .alive])
+    }
+
+    @Test func aNodeRefusesAShortKeyAndAMalformedBindAddress() async throws {
+        let cluster = try NodeProcesses()
+        defer { cluster.killAll() }
+        try #require(FileManager.default.isExecutableFile(atPath: cluster.binary), "missing \(cluster.binary)")
+        let shortKey = cluster.directory.appendingPathComponent("short.key").path
+        try "00112233\n".write(toFile: shortKey, atomically: true, encoding: .utf8)
+        let goodKey = try cluster.writeKeyFile("good.key")
+        let short = try await cluster.runCommand(["node", "--name", "x", "--bind", "127.0.0.1:1", "--cluster-key-file", shortKey])
+        #expect(short.status != 0)
+        #expect(short.output.contains("cluster key must be 16"))
+        let badBind = try await cluster.runCommand(["node", "--name", "x", "--bind", "nowhere", "--cluster-key-file", goodKey])
+        #expect(badBind.status != 0)
+        #expect(badBind.output.contains("--bind must be host:port"))
     }
 }

@@ -10,6 +10,8 @@ final class NodeProcesses {
     let binary: String
     let directory: URL
     private(set) var processes: [String: Process] = [:]
+    /// Processes replaced by a restart under the same name.
+    private var earlier: [Process] = []
 
     /// The `locality` binary: `LOCALITY_BIN`, else `<package root>/.build/debug/locality`.
     static func binaryPath(filePath: String = #filePath) -> String {
@@ -33,7 +35,9 @@ final class NodeProcesses {
         return url.path
     }
 
-    func start(name: String, port: Int, seeds: [Int], keyFile: String, extraArguments: [String] = []) throws {
+    /// Starts `locality node`; with `restart`, a second process under a name already used
+    /// (the first one's handle is kept for `killAll`).
+    func start(name: String, port: Int, seeds: [Int], keyFile: String, extraArguments: [String] = [], restart: Bool = false) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -41,13 +45,38 @@ final class NodeProcesses {
             "--seeds", seeds.map { "127.0.0.1:\($0)" }.joined(separator: ","),
             "--cluster-key-file", keyFile,
         ] + extraArguments
-        let log = directory.appendingPathComponent("\(name).log")
+        let logName = restart ? "\(name)-restart" : name
+        let log = directory.appendingPathComponent("\(logName).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        if restart, let previous = processes[name] { earlier.append(previous) }
         processes[name] = process
+    }
+
+    /// Runs `locality <arguments>` to completion (at most `seconds`, then SIGKILL) and
+    /// returns its exit status and standard output.
+    func runCommand(_ arguments: [String], seconds: Double = 10) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let output = directory.appendingPathComponent("command-\(UUID().uuidString).out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        for _ in 0..<Int(seconds * 20) where process.isRunning {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     func signal(_ name: String, _ signal: Int32) {
@@ -70,8 +99,9 @@ final class NodeProcesses {
 
     /// SIGKILLs every child still running and waits (bounded) for each to be reaped.
     func killAll() {
-        for process in processes.values where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes.values {
+        let all = Array(processes.values) + earlier
+        for process in all where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in all {
             for _ in 0..<100 where process.isRunning { usleep(20_000) }
         }
     }

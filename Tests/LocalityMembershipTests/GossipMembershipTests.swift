@@ -7,7 +7,7 @@ import Testing
 @testable import LocalityMembership
 
 /// In-process gossip nodes on loopback with fast SWIM settings.
-@Suite(.serialized) struct GossipMembershipTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct GossipMembershipTests {
     static let key = try! ClusterKeyring(primaryBytes: Array(repeating: 7, count: 32))
     static let otherKey = try! ClusterKeyring(primaryBytes: Array(repeating: 8, count: 32))
 
@@ -64,7 +64,8 @@ import Testing
         Dictionary(await node.members().map { ($0.id.name, $0.status) }, uniquingKeysWith: { first, _ in first })
     }
 
-    @Test func threeNodesConvergeAGracefulLeaveShowsLeftAndAWrongKeyNodeNeverAppears() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func threeNodesConvergeAGracefulLeaveShowsLeftAndAWrongKeyNodeNeverAppears() async throws {
         let ports = try await Self.freePorts(4)
         try #require(ports.count == 4)
         let nodes = try (0..<3).map { index in
@@ -84,6 +85,9 @@ import Testing
             }
             #expect(converged)
 
+            // A subscriber sees itself, then both others alive, then n3 leave.
+            let events = nodes[0].events()
+
             // The query path: authenticated client sees the view; the wrong key gets nothing.
             let view = try await MembersQuery.fetch(from: nodes[0].address, keyring: Self.key)
             #expect(view.responder == nodes[0].localNode)
@@ -99,6 +103,12 @@ import Testing
                 return first == .left && second == .left
             }
             #expect(sawLeft)
+            var seen: [String: MemberStatus] = [:]
+            for await case .statusChanged(let state, _) in events {
+                seen[state.id.name] = state.status
+                if seen["n3"] == .left { break }
+            }
+            #expect(seen == ["n1": .alive, "n2": .alive, "n3": .left])
             #expect(await intruder.members().count == 1)
             for node in nodes.prefix(2) { #expect(await statuses(node)["intruder"] == nil) }
             for group in groups { await group.triggerGracefulShutdown() }
@@ -109,12 +119,15 @@ import Testing
         let node = try makeNode("solo", port: 1, seeds: [])
         let query = PacketSeal.seal([], content: .membersQuery, sender: 99, counter: 1, keyring: Self.key)
         let first = await node.receiveFrame(query)
-        #expect(first != nil)
-        #expect(await node.receiveFrame(query) == nil)  // replay
+        #expect(first != .close && first != .proceed)
+        #expect(await node.receiveFrame(query) == .close)  // replay
         let forged = PacketSeal.seal([], content: .membersQuery, sender: 98, counter: 1, keyring: Self.otherKey)
-        #expect(await node.receiveFrame(forged) == nil)
+        #expect(await node.receiveFrame(forged) == .close)
         let next = PacketSeal.seal([], content: .membersQuery, sender: 99, counter: 2, keyring: Self.key)
-        let reply = try #require(await node.receiveFrame(next))
+        guard case .reply(let reply) = await node.receiveFrame(next) else {
+            Issue.record("no reply to a fresh query")
+            return
+        }
         let opened = try PacketSeal.open(reply, keyring: Self.key).get()
         #expect(opened.content == .membersReply)
         #expect(opened.sender == node.localNode.uid)
@@ -164,6 +177,67 @@ import Testing
             }
             #expect(converged)
             for group in groups { await group.triggerGracefulShutdown() }
+        }
+    }
+
+    /// True when the server closes `channel` within `seconds`.
+    func closedByServer(_ channel: any Channel, within seconds: Double) async -> Bool {
+        for _ in 0..<Int(seconds * 50) {
+            if !channel.isActive { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !channel.isActive
+    }
+
+    @Test func extraAndSilentConnectionsAreClosed() async throws {
+        let ports = try await Self.freePorts(1)
+        try #require(ports.count == 1)
+        var shell = Self.fastShell
+        shell.maxInboundConnections = 2
+        shell.readTimeout = .milliseconds(1500)
+        let node = try GossipMembership(
+            name: "bounded", address: NodeAddress(host: "127.0.0.1", port: ports[0]), seeds: [], keyring: Self.key,
+            swim: Self.fastSWIM, settings: shell)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: node)], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            // Wait for the listener.
+            var first: (any Channel)?
+            for _ in 0..<50 where first == nil {
+                first = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+                if first == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let one = try #require(first)
+            let two = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+            try await Task.sleep(for: .milliseconds(100))
+            let three = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+            // Over the bound: closed at once; the two silent ones: closed by the read timeout.
+            #expect(await closedByServer(three, within: 0.4))
+            #expect(one.isActive && two.isActive)
+            #expect(await closedByServer(one, within: 4))
+            #expect(await closedByServer(two, within: 4))
+            // An unauthenticated frame closes its connection without waiting for the timeout.
+            let four = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: ports[0]).get()
+            var frame = ByteBuffer()
+            let forged = PacketSeal.seal([], content: .membersQuery, sender: 1, counter: 1, keyring: Self.otherKey)
+            frame.writeInteger(UInt32(forged.count))
+            frame.writeBytes(forged)
+            try await four.writeAndFlush(frame)
+            #expect(await closedByServer(four, within: 0.4))
+            await group.triggerGracefulShutdown()
+        }
+    }
+
+    @Test func namesAndAddressesTheWireCannotCarryAreRefused() {
+        let long = String(repeating: "n", count: 256)
+        #expect(throws: LocalityError.self) { try makeNode(long, port: 1, seeds: []) }
+        #expect(throws: LocalityError.self) { try makeNode("", port: 1, seeds: []) }
+        #expect(throws: LocalityError.self) { try makeNode("n", port: 0, seeds: []) }
+        #expect(throws: LocalityError.self) {
+            try GossipMembership(
+                name: "n", address: NodeAddress(host: "127.0.0.1", port: 1), seeds: [], keyring: Self.key,
+                metadata: Array(repeating: 0, count: SWIMSettings().maxMetadataBytes + 1))
         }
     }
 

@@ -6,9 +6,12 @@ import Testing
 /// Retransmission limits, packet budget, reaping, leave, push-pull and determinism.
 @Suite struct SWIMLifecycleTests {
     @Test func retransmitLimitIsMultTimesCeilLog10OfNPlusOne() {
-        #expect(SWIMFixture.core(peers: 8).retransmitLimit == 4)  // N = 9 → ceil(log10 10) = 1
-        #expect(SWIMFixture.core(peers: 9).retransmitLimit == 8)  // N = 10 → ceil(log10 11) = 2
-        #expect(SWIMFixture.core(peers: 99).retransmitLimit == 12)  // N = 100 → ceil(log10 101) = 3
+        var settings = SWIMSettings()
+        settings.retransmitMult = 4
+        #expect(SWIMFixture.core(peers: 8, settings: settings).retransmitLimit == 4)  // N = 9 → ceil(log10 10) = 1
+        #expect(SWIMFixture.core(peers: 9, settings: settings).retransmitLimit == 8)  // N = 10 → ceil(log10 11) = 2
+        #expect(SWIMFixture.core(peers: 99, settings: settings).retransmitLimit == 12)  // N = 100 → ceil(log10 101) = 3
+        #expect(SWIMFixture.core(peers: 99).retransmitLimit == 18)  // default mult 6
     }
 
     @Test func oversizedMetadataIsRejected() {

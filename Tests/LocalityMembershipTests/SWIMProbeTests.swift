@@ -13,7 +13,9 @@ import Testing
     }
 
     @Test func unansweredPingEscalatesToPingRequestsStreamPingThenSuspicion() throws {
-        var core = SWIMFixture.core(peers: 5)
+        var settings = SWIMSettings()
+        settings.indirectChecks = 3
+        var core = SWIMFixture.core(peers: 5, settings: settings)
         let (sentAt, ping) = try #require(firstPing(&core))
         guard case let .ping(sequence, target) = ping.envelope.message else { Issue.record("not a ping"); return }
         #expect(ping.via == .datagram)
@@ -88,7 +90,8 @@ import Testing
         let request = SWIMFixture.envelope(
             from: 1, .pingRequest(sequence: 78, target: SWIMFixture.id(2), targetAddress: SWIMFixture.address(2), wantsNack: true))
         _ = core.receive(request, now: .zero)
-        let out = core.tick(now: .zero + .milliseconds(500)).sent
+        #expect(core.tick(now: .zero + .milliseconds(399)).sent.isEmpty)
+        let out = core.tick(now: .zero + .milliseconds(400)).sent
         #expect(out.contains { $0.to == SWIMFixture.address(1) && $0.envelope.message == .nack(sequence: 78) })
     }
 
@@ -131,5 +134,25 @@ import Testing
         #expect(Set(targets.prefix(7)).count == 7)
         #expect(Set(targets.suffix(7)).count == 7)
         #expect(Array(targets.prefix(7)) != Array(targets.suffix(7)))
+    }
+}
+
+/// After a stall (a tick far past its deadline) timers wait a grace period for queued packets.
+@Suite struct StallGraceTests {
+    @Test func suspicionExpiringDuringAStallWaitsForQueuedRefutation() {
+        var settings = SWIMSettings()
+        settings.suspicionMult = 1
+        var core = SWIMFixture.core(peers: 3, settings: settings)
+        _ = core.receive(SWIMFixture.envelope(from: 1, .gossip, gossip: [SWIMFixture.update(2, status: .suspect, from: 1)]), now: .zero)
+        // Stalled for 10 s: far beyond the 1 s suspicion timeout (N = 4, K = 0).
+        let resumed = Timestamp.zero + .seconds(10)
+        #expect(core.tick(now: resumed).isEmpty)
+        #expect(core.nextDeadline == resumed + .milliseconds(100))
+        #expect(core.localHealth == 1)
+        // The refutation that queued during the stall arrives first.
+        _ = core.receive(SWIMFixture.envelope(from: 2, .gossip, gossip: [SWIMFixture.update(2, incarnation: 1, status: .alive, from: 2)]), now: resumed)
+        let after = core.tick(now: resumed + .milliseconds(100))
+        #expect(after.statuses(of: SWIMFixture.id(2)).isEmpty)
+        #expect(core.member(SWIMFixture.id(2))?.status == .alive)
     }
 }

@@ -85,3 +85,32 @@ import Testing
         #expect(core.members.first?.status == .left)
     }
 }
+
+/// Our stale-gossip correction: an old accusation is answered with the newer state.
+@Suite struct StaleGossipCorrectionTests {
+    @Test func staleSuspicionOfARefutedMemberIsCorrectedAtItsSender() {
+        var core = SWIMFixture.core(peers: 4)
+        _ = core.receive(SWIMFixture.envelope(from: 1, .gossip, gossip: [SWIMFixture.update(2, incarnation: 3, status: .alive, from: 2)]), now: .zero)
+        let out = core.receive(SWIMFixture.envelope(from: 4, .gossip, gossip: [SWIMFixture.update(2, incarnation: 1, status: .suspect, from: 4)]), now: .zero)
+        let reply = out.sent.first
+        #expect(reply?.to == SWIMFixture.address(4))
+        #expect(reply?.envelope.gossip.map(\.state) == [SWIMFixture.state(2, incarnation: 3)])
+        #expect(core.member(SWIMFixture.id(2))?.status == .alive)
+    }
+
+    @Test func staleSuspicionOfOurselvesIsAnsweredWithoutANewIncarnation() {
+        var core = SWIMFixture.core(peers: 4)
+        _ = core.receive(SWIMFixture.envelope(from: 1, .gossip, gossip: [SWIMFixture.update(0, incarnation: 0, status: .suspect, from: 1)]), now: .zero)
+        #expect(core.incarnation == 1)
+        let out = core.receive(SWIMFixture.envelope(from: 3, .gossip, gossip: [SWIMFixture.update(0, incarnation: 0, status: .suspect, from: 1)]), now: .zero)
+        #expect(core.incarnation == 1)
+        #expect(out.sent.first?.to == SWIMFixture.address(3))
+        #expect(out.sent.first?.envelope.gossip.first?.state.incarnation == 1)
+    }
+
+    @Test func currentGossipTriggersNoCorrection() {
+        var core = SWIMFixture.core(peers: 4)
+        let out = core.receive(SWIMFixture.envelope(from: 4, .gossip, gossip: [SWIMFixture.update(2, incarnation: 0, status: .suspect, from: 4)]), now: .zero)
+        #expect(out.sent.isEmpty)
+    }
+}

@@ -9,6 +9,8 @@ import Testing
         var settings = SWIMSettings()
         settings.suspicionMult = mult
         settings.suspicionMaxTimeoutMult = maxMult
+        settings.suspicionConfirmations = nil
+        settings.suspicionFloor = .zero
         return settings
     }
 
@@ -31,6 +33,13 @@ import Testing
         #expect(timeout.timeout(confirmations: 2) == .milliseconds(7810))
         #expect(timeout.timeout(confirmations: 3) == .seconds(2))
         #expect(timeout.timeout(confirmations: 10) == .seconds(2))
+    }
+
+    @Test func floorBoundsTheMinimumForSmallClusters() {
+        var floored = settings(mult: 1)
+        floored.suspicionFloor = .seconds(3)
+        #expect(SuspicionTimeout(memberCount: 10, settings: floored).minimum == .seconds(3))
+        #expect(SuspicionTimeout(memberCount: 10_000, settings: floored).minimum == .seconds(4))
     }
 
     @Test func withoutExpectedConfirmationsTheMinimumAppliesAtOnce() {

@@ -77,8 +77,10 @@ extension GossipMembership {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
-                    if let reply = await self.receiveFrame(Array(buffer: frame)) {
-                        try await outbound.write(ByteBuffer(bytes: reply))
+                    switch await self.receiveFrame(Array(buffer: frame)) {
+                    case .proceed: continue
+                    case .reply(let reply): try await outbound.write(ByteBuffer(bytes: reply))
+                    case .close: return
                     }
                 }
             }
@@ -91,28 +93,39 @@ extension GossipMembership {
         logger.debug(message, metadata: ["error": "\(error)"])
     }
 
-    /// Handles one TCP frame; returns the frame to answer on the same connection, if any.
-    func receiveFrame(_ bytes: [UInt8]) -> [UInt8]? {
+    /// What to do with a TCP connection after one of its frames.
+    enum FrameOutcome: Equatable {
+        /// Keep reading.
+        case proceed
+        /// Write this frame back, keep reading.
+        case reply([UInt8])
+        /// The frame was dropped (bad tag, replay, malformed): close the connection, so an
+        /// unauthenticated peer holds no slot.
+        case close
+    }
+
+    /// Handles one TCP frame.
+    func receiveFrame(_ bytes: [UInt8]) -> FrameOutcome {
         metrics.received(.tcp, bytes: bytes.count)
-        guard let opened = open(bytes, transport: "tcp") else { return nil }
+        guard let opened = open(bytes, transport: "tcp") else { return .close }
         switch opened.content {
         case .swim:
-            guard let envelope = decodeEnvelope(opened, transport: "tcp") else { return nil }
+            guard let envelope = decodeEnvelope(opened, transport: "tcp") else { return .close }
             execute(core.receive(envelope, via: .stream, now: clock.now()))
-            return nil
+            return .proceed
         case .membersQuery:
             do {
                 let payload = try MembersReplyCodec.encode(responder: localNode, members: core.members)
                 let reply = seal(payload, content: .membersReply)
                 metrics.sent(.tcp, bytes: reply.count)
-                return reply
+                return .reply(reply)
             } catch {
                 logger.warning("cannot encode the member list", metadata: ["error": "\(error)"])
-                return nil
+                return .close
             }
         case .membersReply:
             drop(.malformed, transport: "tcp")
-            return nil
+            return .close
         }
     }
 
@@ -178,10 +191,9 @@ extension GossipMembership {
                     logger.warning("cannot encode envelope", metadata: ["error": "\(error)"])
                     continue
                 }
-                let sealed = seal(payload, content: .swim)
                 switch transport {
-                case .datagram: sendDatagram(sealed, to: destination)
-                case .stream: enqueueStreamSend(sealed, to: destination)
+                case .datagram: sendDatagram(seal(payload, content: .swim), to: destination)
+                case .stream: enqueueStreamSend(payload, to: destination)
                 }
             }
         }
@@ -206,8 +218,8 @@ extension GossipMembership {
         }
     }
 
-    private func enqueueStreamSend(_ frame: [UInt8], to destination: NodeAddress) {
-        if case .dropped = streamSendQueue.yield(StreamSend(frame: frame, address: destination)) {
+    private func enqueueStreamSend(_ payload: [UInt8], to destination: NodeAddress) {
+        if case .dropped = streamSendQueue.yield(StreamSend(payload: payload, address: destination)) {
             drop(.overloaded, transport: "tcp")
             execute(core.streamFailed(to: destination, now: clock.now()))
         }
@@ -226,8 +238,10 @@ extension GossipMembership {
                 inFlight += 1
                 tasks.addTask {
                     do {
-                        try await GossipSockets.sendFrame(send.frame, to: send.address, group: self.group, settings: self.settings)
-                        self.metrics.sent(.tcp, bytes: send.frame.count)
+                        let bytes = try await GossipSockets.sendFrame(to: send.address, group: self.group, settings: self.settings) {
+                            await self.seal(send.payload, content: .swim)
+                        }
+                        self.metrics.sent(.tcp, bytes: bytes)
                     } catch {
                         await self.streamFailed(send.address, error: error)
                     }

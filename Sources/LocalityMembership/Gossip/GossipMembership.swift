@@ -1,5 +1,6 @@
 import LocalityCore
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -26,7 +27,7 @@ public actor GossipMembership: MembershipProvider, Service {
     let clock: any LocalityClock
     let group: any EventLoopGroup
     var logger: Logger
-    let metrics = GossipMetrics()
+    let metrics: GossipMetrics
     let view: MemberView
 
     var core: SWIMCore
@@ -36,26 +37,36 @@ public actor GossipMembership: MembershipProvider, Service {
     var openConnections: [ObjectIdentifier: any Channel] = [:]
     var isStopping = false
     var hasLeft = false
+    var hasRun = false
     var nextJoinAttempt: Timestamp = .zero
     let streamSends: AsyncStream<StreamSend>
     let streamSendQueue: AsyncStream<StreamSend>.Continuation
     let datagramSends: AsyncStream<GossipSockets.Datagram>
     let datagramSendQueue: AsyncStream<GossipSockets.Datagram>.Continuation
 
-    /// A sealed frame waiting for an outgoing connection.
+    /// An encoded envelope waiting for an outgoing connection (sealed once connected).
     struct StreamSend: Sendable {
-        var frame: [UInt8]
+        var payload: [UInt8]
         var address: NodeAddress
     }
 
-    /// Creates a node. `uid` defaults to a random one (a restart is a new member); the
-    /// core's random source is seeded from the system RNG.
+    /// Creates a node. `uid` defaults to a random one (a restart is a new member; it must be
+    /// fresh per process, since peers' replay windows remember its packet counters); the
+    /// core's random source is seeded from the system RNG. Throws `badRequest` for a name
+    /// or host the wire cannot carry (empty or over 255 UTF-8 bytes), a port outside
+    /// 1…65535, or metadata over `SWIMSettings.maxMetadataBytes`.
     public init(
         name: String, address: NodeAddress, seeds: [NodeAddress], keyring: ClusterKeyring,
         metadata: [UInt8] = [], swim: SWIMSettings = SWIMSettings(), settings: GossipSettings = GossipSettings(),
         uid: UInt64 = UInt64.random(in: 1...UInt64.max), logger: Logger = Logger(label: "locality.gossip"),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock()
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws {
+        guard (1...255).contains(name.utf8.count) else { throw LocalityError(.badRequest, "node name must be 1…255 UTF-8 bytes") }
+        guard (1...255).contains(address.host.utf8.count), (1...65_535).contains(address.port) else {
+            throw LocalityError(.badRequest, "bad listen address \(address)")
+        }
+        self.metrics = GossipMetrics(factory: metricsFactory)
         let id = NodeID(name: name, uid: uid)
         var systemRandom = SystemRandomNumberGenerator()
         self.localNode = id
@@ -91,8 +102,10 @@ public actor GossipMembership: MembershipProvider, Service {
     public nonisolated func events() -> AsyncStream<MembershipEvent> { view.subscribe() }
 
     /// Binds the sockets, joins through the seeds and runs until graceful shutdown (then
-    /// leaves) or cancellation (then closes without leaving).
+    /// leaves) or cancellation (then closes without leaving). Runs once per instance.
     public func run() async throws {
+        guard !hasRun else { throw LocalityError(.internal, "a GossipMembership runs once; create a new one") }
+        hasRun = true
         let datagrams = try await GossipSockets.bindDatagram(group: group, address: address, settings: settings)
         let streams: GossipSockets.StreamListener
         do {
@@ -102,36 +115,64 @@ public actor GossipMembership: MembershipProvider, Service {
             throw error
         }
         logger.info("gossip node listening", metadata: ["address": "\(address)", "seeds": "\(seeds)"])
-        defer {
-            view.finishAll()
-            streamSendQueue.finish()
-            datagramSendQueue.finish()
-        }
-        await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await self.serveDatagrams(datagrams) }
-            // Not cancelled: it drains the listener after the listener channel is closed.
-            let listener = Task { try await self.serveStreams(streams) }
-            tasks.addTask { await self.deliverStreamSends() }
-            tasks.addTask { await self.runTimers() }
-            do {
-                try await gracefulShutdown()
-                await leave()
-            } catch {
-                logger.info("gossip node cancelled; closing without leave")
+        // Not a child task: it must drain the listener after the listener channel is
+        // closed, so it is not cancelled with the others.
+        let listener = Task { try await self.serveStreams(streams) }
+        let ending = await withTaskGroup(of: Ending.self) { tasks in
+            tasks.addTask {
+                do {
+                    try await self.serveDatagrams(datagrams)
+                    return Task.isCancelled ? .cancelled : .failed("UDP socket closed")
+                } catch {
+                    return Task.isCancelled ? .cancelled : .failed("UDP socket: \(error)")
+                }
+            }
+            tasks.addTask {
+                _ = await listener.result
+                return .failed("TCP listener closed")
+            }
+            tasks.addTask {
+                await self.deliverStreamSends()
+                return .cancelled
+            }
+            tasks.addTask {
+                await self.runTimers()
+                return .cancelled
+            }
+            tasks.addTask {
+                do {
+                    try await gracefulShutdown()
+                    return .shutdown
+                } catch {
+                    return .cancelled
+                }
+            }
+            let first = await tasks.next() ?? .cancelled
+            switch first {
+            case .shutdown: await leave()
+            case .cancelled: logger.info("gossip node cancelled; closing without leave")
+            case .failed(let reason): logger.error("gossip node failed; closing", metadata: ["reason": "\(reason)"])
             }
             isStopping = true
             try? await streams.channel.close()
             closeInboundConnections()
-            _ = await listener.result
             tasks.cancelAll()
             try? await datagrams.channel.close()
-            while let result = await tasks.nextResult() {
-                if case .failure(let error) = result, !(error is CancellationError) {
-                    logger.debug("gossip task ended", metadata: ["error": "\(error)"])
-                }
-            }
+            streamSendQueue.finish()
+            datagramSendQueue.finish()
+            while await tasks.next() != nil {}
+            return first
         }
+        view.finishAll()
         logger.info("gossip node stopped")
+        if case .failed(let reason) = ending { throw LocalityError(.unavailable, reason) }
+    }
+
+    /// Why `run` stops.
+    enum Ending: Sendable {
+        case shutdown
+        case cancelled
+        case failed(String)
     }
 
     /// Graceful leave (memberlist `Leave`): gossips `left`, keeps gossiping for the grace

@@ -12,16 +12,16 @@ struct GossipMetrics: Sendable {
     private let dropped: [String: Counter]
     let eventsDropped: Counter
 
-    init() {
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
         var members: [MemberStatus: Gauge] = [:]
         for status in MemberStatus.allCases {
-            members[status] = Gauge(label: "locality_gossip_members", dimensions: [("status", status.description)])
+            members[status] = Gauge(label: "locality_gossip_members", dimensions: [("status", status.description)], factory: factory)
         }
         membersByStatus = members
         func byTransport(_ label: String) -> [String: Counter] {
             var counters: [String: Counter] = [:]
             for transport in ["udp", "tcp"] {
-                counters[transport] = Counter(label: label, dimensions: [("transport", transport)])
+                counters[transport] = Counter(label: label, dimensions: [("transport", transport)], factory: factory)
             }
             return counters
         }
@@ -31,10 +31,10 @@ struct GossipMetrics: Sendable {
         bytesOut = byTransport("locality_gossip_bytes_out_total")
         var drops: [String: Counter] = [:]
         for reason in PacketSeal.DropReason.allCases {
-            drops[reason.rawValue] = Counter(label: "locality_gossip_packets_dropped_total", dimensions: [("reason", reason.rawValue)])
+            drops[reason.rawValue] = Counter(label: "locality_gossip_packets_dropped_total", dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         dropped = drops
-        eventsDropped = Counter(label: "locality_gossip_events_dropped_total")
+        eventsDropped = Counter(label: "locality_gossip_events_dropped_total", factory: factory)
     }
 
     func received(_ transport: Transport, bytes: Int) {

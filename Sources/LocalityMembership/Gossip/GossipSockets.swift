@@ -14,12 +14,14 @@ enum GossipSockets {
     /// Binds the UDP socket. Inbound datagrams are buffered by NIO up to 256 and the socket
     /// is no longer read above that (back pressure: the kernel then drops datagrams).
     static func bindDatagram(group: any EventLoopGroup, address: NodeAddress, settings: GossipSettings) async throws -> DatagramChannel {
+        // No SO_REUSEADDR: on Linux it lets a second UDP socket bind the same port and
+        // split the datagrams between two processes.
         try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1))
             .bind(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try DatagramChannel(
+                    try channel.pipeline.syncOperations.addHandler(DatagramErrorFilter())
+                    return try DatagramChannel(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 64, highWatermark: 256)))
                 }
@@ -51,8 +53,13 @@ enum GossipSockets {
         ])
     }
 
-    /// Sends one frame over a new connection and closes it once the bytes are written.
-    static func sendFrame(_ body: [UInt8], to address: NodeAddress, group: any EventLoopGroup, settings: GossipSettings) async throws {
+    /// Opens a connection, then asks `body` for the frame (sealed only now, so its replay
+    /// counter is fresh however long the connect took), writes it and closes once written.
+    /// Returns the frame's size.
+    static func sendFrame(
+        to address: NodeAddress, group: any EventLoopGroup, settings: GossipSettings,
+        body makeBody: @Sendable () async -> [UInt8]
+    ) async throws -> Int {
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(settings.connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -62,6 +69,7 @@ enum GossipSockets {
                 }
             }
             .connect(host: address.host, port: address.port).get()
+        let body = await makeBody()
         do {
             try await channel.writeAndFlush(ByteBuffer(bytes: body)).get()
         } catch {
@@ -69,6 +77,7 @@ enum GossipSockets {
             throw error
         }
         try? await channel.close().get()
+        return body.count
     }
 
     /// Sends one frame and returns the first frame answered, within the read timeout.
@@ -86,9 +95,19 @@ enum GossipSockets {
             for try await frame in inbound {
                 return Array(buffer: frame)
             }
-            throw LocalityError(.unavailable, "\(address) closed the connection without answering")
+            throw LocalityError(.unavailable, "\(address) closed the connection without answering (wrong cluster key?)")
         }
     }
+}
+
+/// Keeps per-datagram socket errors (e.g. an ICMP-reported refusal) from ending the
+/// async inbound stream, which would leave the node deaf: they are swallowed here. The
+/// socket's own closing still ends the stream through `channelInactive`.
+final class DatagramErrorFilter: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias InboundOut = AddressedEnvelope<ByteBuffer>
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
 }
 
 /// Resolved socket addresses of peers, bounded: when `capacity` entries are cached, the

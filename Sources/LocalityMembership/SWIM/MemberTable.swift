@@ -7,13 +7,16 @@ struct MemberRecord: Sendable {
     var changedAt: Timestamp
     /// Position in `MemberTable.live`, or -1 when dead or left.
     var liveIndex: Int32
+    /// False for a free slot.
+    var occupied = true
 }
 
 /// The local view of every other member, stored in dense slots so that the probe order,
 /// the live set and timers refer to small integers, and random choice among live members
 /// is O(1). Bounded by `capacity`; over it `insert` refuses new members.
 struct MemberTable: Sendable {
-    private(set) var records: [MemberRecord?] = []
+    /// Slot-indexed records; free slots have `occupied == false`.
+    private(set) var records: [MemberRecord] = []
     private var slotOf: [NodeID: Int32] = [:]
     private var freeSlots: [Int32] = []
     /// Slots of members that are alive or suspect.
@@ -30,13 +33,18 @@ struct MemberTable: Sendable {
     func slot(of id: NodeID) -> Int32? { slotOf[id] }
 
     subscript(slot: Int32) -> MemberRecord {
-        get { records[Int(slot)]! }
-        set { records[Int(slot)] = newValue }
+        _read { yield records[Int(slot)] }
+        _modify { yield &records[Int(slot)] }
     }
 
     func record(_ id: NodeID) -> MemberRecord? {
         guard let slot = slotOf[id] else { return nil }
         return records[Int(slot)]
+    }
+
+    /// True when `slot` holds a member that is alive or suspect.
+    func isLive(_ slot: Int32) -> Bool {
+        Int(slot) < records.count && records[Int(slot)].occupied && records[Int(slot)].liveIndex >= 0
     }
 
     /// Adds a member. Returns nil when the table is full.
@@ -58,10 +66,11 @@ struct MemberTable: Sendable {
 
     /// Forgets a member.
     mutating func remove(_ slot: Int32) {
-        guard let record = records[Int(slot)] else { return }
-        if record.liveIndex >= 0 { markNotLive(slot) }
-        slotOf.removeValue(forKey: record.state.id)
-        records[Int(slot)] = nil
+        guard records[Int(slot)].occupied else { return }
+        if records[Int(slot)].liveIndex >= 0 { markNotLive(slot) }
+        slotOf.removeValue(forKey: records[Int(slot)].state.id)
+        records[Int(slot)].occupied = false
+        records[Int(slot)].state.metadata = []
         freeSlots.append(slot)
     }
 

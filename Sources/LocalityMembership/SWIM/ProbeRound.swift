@@ -32,9 +32,7 @@ struct ProbeRound: Sendable {
             }
             let slot = order[position]
             position += 1
-            if Int(slot) < table.records.count, let record = table.records[Int(slot)], record.liveIndex >= 0 {
-                return slot
-            }
+            if table.isLive(slot) { return slot }
         }
     }
 

@@ -46,7 +46,7 @@ extension SWIMCore {
     func fullState() -> [MemberState] {
         var states = [selfState]
         states.reserveCapacity(table.count + 1)
-        for record in table.records { if let record { states.append(record.state) } }
+        for record in table.records where record.occupied { states.append(record.state) }
         return states
     }
 

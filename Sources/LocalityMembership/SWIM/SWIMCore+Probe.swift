@@ -91,7 +91,8 @@ extension SWIMCore {
     mutating func handleAck(sequence: UInt32, target: NodeID, now: Timestamp, into out: inout [SWIMDirective]) {
         if let current = probe, current.sequence == sequence, current.target == target {
             probe = nil
-            health.apply(-1)
+            // memberlist probeNode: only a direct, in-time ack counts as proof of our own health.
+            if !current.indirectSent { health.apply(-1) }
             return
         }
         if let relay = relays.removeValue(forKey: sequence), relay.target == target {
@@ -109,7 +110,9 @@ extension SWIMCore {
         let local = nextSequence()
         relays[local] = Relay(
             requester: requester, requesterSequence: sequence, target: target, wantsNack: wantsNack)
-        schedule(.relay(local), at: now + settings.probeTimeout)
+        // The nack must reach the requester before its probe period ends (its ping-req left
+        // one probe timeout into a period of two): answer after 80% of a probe timeout.
+        schedule(.relay(local), at: now + settings.probeTimeout.scaled(by: 0.8))
         out.append(datagram(.ping(sequence: local, target: target), to: targetAddress))
     }
 

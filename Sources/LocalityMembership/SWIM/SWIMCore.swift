@@ -36,6 +36,8 @@ public struct SWIMCore: Sendable {
     var nextPushPullAt: Timestamp
     /// Set by `leave(now:)`: no more probes or push-pull, gossip continues to spread the leave.
     var hasLeft = false
+    /// Set after a detected stall: timers wait until then (see `SWIMSettings.stallGrace`).
+    var stallGraceUntil: Timestamp?
 
     /// Creates the core for a member. Throws `LocalityError(.badRequest)` when `metadata`
     /// exceeds `settings.maxMetadataBytes`.
@@ -63,7 +65,7 @@ public struct SWIMCore: Sendable {
 
     /// The full view, this member first, then the others ordered by id.
     public var members: [MemberState] {
-        [selfState] + table.records.compactMap { $0?.state }.sorted { $0.id < $1.id }
+        [selfState] + table.records.filter(\.occupied).map(\.state).sorted { $0.id < $1.id }
     }
 
     /// Lifeguard local health score, 0 (healthy) ..< awarenessMaxMultiplier.
@@ -77,6 +79,7 @@ public struct SWIMCore: Sendable {
 
     /// When `tick(now:)` must next be called.
     public var nextDeadline: Timestamp {
+        if let stallGraceUntil { return stallGraceUntil }
         // An empty broadcast queue needs no gossip round: skip those wake-ups.
         var deadline = broadcasts.isEmpty ? Timestamp(nanoseconds: .max) : nextGossipAt
         if !hasLeft {
@@ -105,6 +108,16 @@ public struct SWIMCore: Sendable {
     /// Runs every timer due at `now`: probe steps, gossip, push-pull, suspicion expiry,
     /// relay nacks and reaping.
     public mutating func tick(now: Timestamp) -> [SWIMDirective] {
+        // Lifeguard §IV.A spirit: a member that was stalled is the slow one. Let the packets
+        // that queued during the stall in before acting on timers that expired meanwhile.
+        if let grace = stallGraceUntil {
+            guard now >= grace else { return [] }
+            stallGraceUntil = nil
+        } else if now - nextDeadline > settings.stallThreshold {
+            stallGraceUntil = now + settings.stallGrace
+            health.apply(1)
+            return []
+        }
         var out: [SWIMDirective] = []
         while let timer = timers.min, timer.deadline <= now {
             _ = timers.removeMin()
@@ -131,7 +144,17 @@ public struct SWIMCore: Sendable {
     ) -> [SWIMDirective] {
         var out: [SWIMDirective] = []
         // Gossip first, so a refutation it triggers rides on our answer.
-        for update in envelope.gossip { apply(update, now: now, into: &out) }
+        var corrections: [GossipUpdate] = []
+        for update in envelope.gossip {
+            if let newer = newerKnowledge(than: update) {
+                corrections.append(newer)
+            } else {
+                apply(update, now: now, into: &out)
+            }
+        }
+        if !corrections.isEmpty, transport == .datagram {
+            out.append(correction(corrections, to: envelope.senderAddress))
+        }
         switch envelope.message {
         case let .ping(sequence, target):
             // A restarted member has a new uid: a ping for the old process is not ours to ack.

@@ -7,7 +7,7 @@ import LocalityCore
 /// minimum as distinct members independently suspect the same member:
 /// timeout = max(min, max − (max − min) · log(C + 1) / log(K + 1)).
 public struct SuspicionTimeout: Sendable, Hashable {
-    /// Lower bound: suspicionMult × log10(max(1, N)) × probeInterval, at least one probe interval.
+    /// Lower bound: max(suspicionFloor, suspicionMult × log10(max(1, N)) × probeInterval).
     public var minimum: Duration
     /// Upper bound: suspicionMaxTimeoutMult × minimum.
     public var maximum: Duration
@@ -23,7 +23,7 @@ public struct SuspicionTimeout: Sendable, Hashable {
     /// The bounds for a cluster of `memberCount` members under `settings`.
     public init(memberCount: Int, settings: SWIMSettings) {
         let nodeScale = max(1.0, log10(Double(max(1, memberCount))))
-        let minimum = settings.probeInterval.scaled(by: settings.suspicionMult * nodeScale)
+        let minimum = max(settings.suspicionFloor, settings.probeInterval.scaled(by: settings.suspicionMult * nodeScale))
         let k = memberCount - 2 < settings.expectedSuspicionConfirmations ? 0 : settings.expectedSuspicionConfirmations
         self.init(
             minimum: minimum,

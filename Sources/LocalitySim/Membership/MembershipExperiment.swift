@@ -76,8 +76,13 @@ public struct MembershipExperiment: Sendable {
         var dissemination: [Double] = []
         var notDisseminated = 0
         var undetected = 0
+        var traces: [CrashTrace] = []
         for node in crashed {
             let crashTime = crashTimes[node]!
+            traces.append(CrashTrace(
+                node: node, crashedAt: crashTime.seconds,
+                firstSuspectAfter: tracker.firstSuspected[node].map { ($0 - crashTime).seconds },
+                firstDeadAfter: tracker.firstDeclared[node].map { ($0 - crashTime).seconds }))
             if let first = tracker.firstDeclared[node] { detection.append((first - crashTime).seconds) }
             let marks = live.map { tracker.declaredAt[node]?[$0] }
             if marks.allSatisfy({ $0 != nil }), let last = marks.compactMap({ $0 }).max() {
@@ -101,7 +106,7 @@ public struct MembershipExperiment: Sendable {
             falsePositives: tracker.falsePositives.count, falseSuspicions: tracker.falseSuspicions,
             messagesPerNodePerSecond: Double(messages) / Double(nodes) / seconds,
             bytesPerNodePerSecond: Double(bytes) / Double(nodes) / seconds,
-            events: engine.eventsProcessed)
+            events: engine.eventsProcessed, crashes: traces)
     }
 }
 
@@ -110,6 +115,7 @@ final class DeathTracker {
     let index: [NodeID: Int]
     let crashTimes: [Int: Timestamp]
     var firstDeclared: [Int: Timestamp] = [:]
+    var firstSuspected: [Int: Timestamp] = [:]
     var declaredAt: [Int: [Int: Timestamp]] = [:]
     var falsePositives: Set<Int> = []
     var falseSuspicions = 0
@@ -133,7 +139,7 @@ final class DeathTracker {
             if firstDeclared[subject] == nil { firstDeclared[subject] = time }
             if declaredAt[subject, default: [:]][observer] == nil { declaredAt[subject, default: [:]][observer] = time }
         case .suspect:
-            if !crashedBefore { falseSuspicions += 1 }
+            if !crashedBefore { falseSuspicions += 1 } else if firstSuspected[subject] == nil { firstSuspected[subject] = time }
         case .alive, .left:
             break
         }
@@ -183,4 +189,14 @@ public struct MembershipReport: Sendable, Hashable {
     public var bytesPerNodePerSecond: Double
     /// Simulator events processed.
     public var events: Int
+    /// Per crash: when it happened and how long until the first suspicion and first death.
+    public var crashes: [CrashTrace]
+}
+
+/// The timeline of one crash, in seconds.
+public struct CrashTrace: Sendable, Hashable {
+    public var node: Int
+    public var crashedAt: Double
+    public var firstSuspectAfter: Double?
+    public var firstDeadAfter: Double?
 }

@@ -24,6 +24,8 @@ struct SimMembershipCommand: ParsableCommand {
     @Option(name: .customLong("suspicion-max-mult"), help: "Override SWIMSettings.suspicionMaxTimeoutMult.")
     var suspicionMaxMult: Double?
     @Option(help: "Override SWIMSettings.suspicionConfirmations (K).") var confirmations: Int?
+    @Option(name: .customLong("retransmit-mult"), help: "Override SWIMSettings.retransmitMult.") var retransmitMult: Int?
+    @Option(name: .customLong("indirect-checks"), help: "Override SWIMSettings.indirectChecks.") var indirectChecks: Int?
     @Flag(help: "Print JSON (the only output format).") var json = false
 
     func validate() throws {
@@ -48,6 +50,8 @@ struct SimMembershipCommand: ParsableCommand {
         if let suspicionMult { experiment.settings.suspicionMult = suspicionMult }
         if let suspicionMaxMult { experiment.settings.suspicionMaxTimeoutMult = suspicionMaxMult }
         if let confirmations { experiment.settings.suspicionConfirmations = confirmations }
+        if let retransmitMult { experiment.settings.retransmitMult = retransmitMult }
+        if let indirectChecks { experiment.settings.indirectChecks = indirectChecks }
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -75,11 +79,20 @@ struct SimMembershipCommand: ParsableCommand {
             "msgs_per_node_per_s": round3(report.messagesPerNodePerSecond),
             "bytes_per_node_per_s": round3(report.bytesPerNodePerSecond),
             "sim_events": report.events,
+            "crashes": report.crashes.map { trace -> [String: Any] in
+                [
+                    "node": trace.node, "at_s": round3(trace.crashedAt),
+                    "first_suspect_after_s": trace.firstSuspectAfter.map(round3) ?? -1,
+                    "first_dead_after_s": trace.firstDeadAfter.map(round3) ?? -1,
+                ]
+            },
             "settings": [
                 "probe_interval_s": settings.probeInterval.seconds,
                 "suspicion_mult": settings.suspicionMult,
                 "suspicion_max_timeout_mult": settings.suspicionMaxTimeoutMult,
                 "suspicion_confirmations": settings.expectedSuspicionConfirmations,
+                "retransmit_mult": settings.retransmitMult,
+                "indirect_checks": settings.indirectChecks,
             ],
             "wall_s": round3(wall),
         ]
