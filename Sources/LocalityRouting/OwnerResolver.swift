@@ -1,0 +1,10 @@
+import LocalityCore
+
+/// Answers "which node owns this key?" from the current view of the cluster.
+///
+/// The router asks again after `not_owner` or a lost connection, so an implementation
+/// only has to reflect its latest view; nil means no member is known.
+public protocol OwnerResolver: Sendable {
+    /// The owner of `key`, or nil when the view is empty.
+    func owner(of key: String) -> NodeID?
+}
