@@ -9,6 +9,7 @@ struct LocalityCommand: AsyncParsableCommand {
         subcommands: [
             VersionCommand.self,
             SimCommand.self,
+            RingCommand.self,
         ]
     )
 }

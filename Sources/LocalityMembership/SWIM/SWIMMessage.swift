@@ -67,6 +67,9 @@ public enum SWIMMessage: Hashable, Sendable {
     case nack(sequence: UInt32)
     /// Full state exchange (memberlist push-pull): on join, periodically, and to heal partitions.
     case pushPull(isJoin: Bool, isReply: Bool, states: [MemberState])
+    /// Piggy-back only: a gossip round's packet that carries updates and asks for no answer
+    /// (SWIM §4.1; memberlist's gossip compound message). Added with the SWIM core.
+    case gossip
 }
 
 /// One packet's worth of protocol: who sent it, the message and the piggy-backed gossip.

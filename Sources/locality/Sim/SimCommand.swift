@@ -6,8 +6,8 @@ struct SimCommand: AsyncParsableCommand {
         commandName: "sim",
         abstract: "Run a protocol core in the deterministic simulator and print JSON.",
         subcommands: [
-            // SimMembershipCommand.self,  (LocalitySim membership, issue 3)
-            // SimDirectoryCommand.self,   (activation directory, issue 4)
+            SimMembershipCommand.self,
+            SimDirectoryCommand.self,
         ]
     )
 }

@@ -1,0 +1,186 @@
+import LocalityCore
+import LocalityMembership
+
+/// A failure-detection experiment: N members start from a converged view (every core is
+/// bootstrapped with the full member list, as after a completed join), K random members
+/// crash and K2 others pause at random times early in the run, and the run measures how
+/// fast crashes are detected and disseminated and whether any live member is declared dead.
+public struct MembershipExperiment: Sendable {
+    /// Members. Default 100.
+    public var nodes = 100
+    /// Random datagram loss probability on every link. Default 0.
+    public var loss = 0.0
+    /// Members crashed. Default 1.
+    public var crashes = 1
+    /// Members paused (never the crashed ones). Default 0.
+    public var pauses = 0
+    /// Length of each pause. Default 3 s.
+    public var pauseDuration: Duration = .seconds(3)
+    /// Simulated time. Default 60 s.
+    public var duration: Duration = .seconds(60)
+    /// Faults happen uniformly in [faultStart, faultStart + faultWindow]. Default 5 s and
+    /// min(60 s, duration / 4).
+    public var faultStart: Duration = .seconds(5)
+    public var faultWindow: Duration?
+    /// The seed of everything random in the run.
+    public var seed: UInt64 = 1
+    /// The SWIM settings every member runs.
+    public var settings = SWIMSettings()
+    /// The network model (its `loss` is overridden by `loss`).
+    public var network = SimNetwork()
+
+    public init() {}
+
+    /// Runs the experiment to the end of `duration`.
+    public func run() throws -> MembershipReport {
+        var random = SeededRandom(seed: seed)
+        let ids = (0..<nodes).map { NodeID(name: "n\($0)", uid: random.next()) }
+        let states = ids.enumerated().map { index, id in
+            MemberState(id: id, address: SWIMSimNode.address(of: index), incarnation: 0, status: .alive)
+        }
+        var processes: [SWIMSimNode] = []
+        processes.reserveCapacity(nodes)
+        for index in 0..<nodes {
+            var core = try SWIMCore(
+                id: ids[index], address: SWIMSimNode.address(of: index), metadata: [], settings: settings,
+                random: random.split(), now: .zero)
+            _ = core.bootstrap(states, now: .zero)
+            processes.append(SWIMSimNode(core: core))
+        }
+        var network = network
+        network.loss = loss
+        var engine = SimEngine(processes: processes, network: network, seed: random.next())
+
+        let window = faultWindow ?? min(.seconds(60), duration / 4)
+        var order = Array(0..<nodes)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(random.next() % UInt64(i + 1)))
+        }
+        let crashed = Array(order.prefix(min(crashes, nodes)))
+        let paused = Array(order.dropFirst(crashed.count).prefix(max(0, min(pauses, nodes - crashed.count))))
+        func faultTime() -> Timestamp { Timestamp.zero + faultStart + window.scaled(by: random.nextUnit()) }
+        var crashTimes: [Int: Timestamp] = [:]
+        for node in crashed {
+            let time = faultTime()
+            crashTimes[node] = time
+            engine.schedule(.crash(node), at: time)
+        }
+        for node in paused { engine.schedule(.pause(node, pauseDuration), at: faultTime()) }
+
+        let tracker = DeathTracker(ids: ids, crashTimes: crashTimes)
+        engine.observer = { observer, time, event in tracker.observe(observer, time, event) }
+        engine.run(until: .zero + duration)
+
+        let live = (0..<nodes).filter { !engine.crashed[$0] }
+        var detection: [Double] = []
+        var dissemination: [Double] = []
+        var notDisseminated = 0
+        var undetected = 0
+        for node in crashed {
+            let crashTime = crashTimes[node]!
+            if let first = tracker.firstDeclared[node] { detection.append((first - crashTime).seconds) }
+            let marks = live.map { tracker.declaredAt[node]?[$0] }
+            if marks.allSatisfy({ $0 != nil }), let last = marks.compactMap({ $0 }).max() {
+                dissemination.append((last - crashTime).seconds)
+            } else {
+                notDisseminated += 1
+            }
+            let stillHeld = live.contains { observer in
+                guard let state = engine.processes[observer].core.member(ids[node]) else { return false }
+                return state.status == .alive || state.status == .suspect
+            }
+            if stillHeld { undetected += 1 }
+        }
+        let seconds = duration.seconds
+        let messages = engine.stats.reduce(0) { $0 + $1.messagesSent }
+        let bytes = engine.stats.reduce(0) { $0 + $1.bytesSent }
+        return MembershipReport(
+            nodes: nodes, seed: seed, crashed: crashed.count, paused: paused.count,
+            detection: Percentiles(detection), dissemination: Percentiles(dissemination),
+            undetected: undetected, notDisseminated: notDisseminated,
+            falsePositives: tracker.falsePositives.count, falseSuspicions: tracker.falseSuspicions,
+            messagesPerNodePerSecond: Double(messages) / Double(nodes) / seconds,
+            bytesPerNodePerSecond: Double(bytes) / Double(nodes) / seconds,
+            events: engine.eventsProcessed)
+    }
+}
+
+/// Who declared whom dead, and when.
+final class DeathTracker {
+    let index: [NodeID: Int]
+    let crashTimes: [Int: Timestamp]
+    var firstDeclared: [Int: Timestamp] = [:]
+    var declaredAt: [Int: [Int: Timestamp]] = [:]
+    var falsePositives: Set<Int> = []
+    var falseSuspicions = 0
+
+    init(ids: [NodeID], crashTimes: [Int: Timestamp]) {
+        var index: [NodeID: Int] = [:]
+        for (i, id) in ids.enumerated() { index[id] = i }
+        self.index = index
+        self.crashTimes = crashTimes
+    }
+
+    func observe(_ observer: Int, _ time: Timestamp, _ event: MembershipEvent) {
+        guard case let .statusChanged(state, _) = event, let subject = index[state.id] else { return }
+        let crashedBefore = crashTimes[subject].map { $0 <= time } ?? false
+        switch state.status {
+        case .dead:
+            guard crashedBefore else {
+                falsePositives.insert(subject)
+                return
+            }
+            if firstDeclared[subject] == nil { firstDeclared[subject] = time }
+            if declaredAt[subject, default: [:]][observer] == nil { declaredAt[subject, default: [:]][observer] = time }
+        case .suspect:
+            if !crashedBefore { falseSuspicions += 1 }
+        case .alive, .left:
+            break
+        }
+    }
+}
+
+/// p50 / p99 / max of a sample (nearest rank), zero for an empty sample.
+public struct Percentiles: Sendable, Hashable {
+    public var p50: Double
+    public var p99: Double
+    public var max: Double
+    public var count: Int
+
+    public init(_ values: [Double]) {
+        let sorted = values.sorted()
+        count = sorted.count
+        func rank(_ q: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            let index = Int((q * Double(sorted.count)).rounded(.up)) - 1
+            return sorted[Swift.max(0, Swift.min(sorted.count - 1, index))]
+        }
+        p50 = rank(0.5)
+        p99 = rank(0.99)
+        max = sorted.last ?? 0
+    }
+}
+
+/// The figures of one membership experiment (definitions in docs/membership.md).
+public struct MembershipReport: Sendable, Hashable {
+    public var nodes: Int
+    public var seed: UInt64
+    public var crashed: Int
+    public var paused: Int
+    /// Crash → first live member declares it dead.
+    public var detection: Percentiles
+    /// Crash → every live member has declared it dead (crashes not disseminated excluded).
+    public var dissemination: Percentiles
+    /// Crashed members some live member still holds alive or suspect at the end.
+    public var undetected: Int
+    /// Crashed members not declared dead by every live member by the end.
+    public var notDisseminated: Int
+    /// Live members ever declared dead by anyone.
+    public var falsePositives: Int
+    /// `suspect` events about live members (informational).
+    public var falseSuspicions: Int
+    public var messagesPerNodePerSecond: Double
+    public var bytesPerNodePerSecond: Double
+    /// Simulator events processed.
+    public var events: Int
+}

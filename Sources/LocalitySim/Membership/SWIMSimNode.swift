@@ -1,0 +1,61 @@
+import LocalityCore
+import LocalityMembership
+
+/// A simulated member: the production `SWIMCore` driven by the simulator. Node i listens
+/// at 10.0.0.1:(10000 + i); `.stream` directives become reliable sends.
+public struct SWIMSimNode: SimProcess {
+    public typealias Message = SWIMEnvelope
+    public typealias Observation = MembershipEvent
+
+    public var core: SWIMCore
+    /// Addresses to join through when started (empty: the core was bootstrapped).
+    public var seeds: [NodeAddress]
+
+    public init(core: SWIMCore, seeds: [NodeAddress] = []) {
+        self.core = core
+        self.seeds = seeds
+    }
+
+    public static let basePort = 10_000
+
+    public static func address(of index: Int) -> NodeAddress {
+        NodeAddress(host: "10.0.0.1", port: basePort + index)
+    }
+
+    public static func index(of address: NodeAddress) -> Int { address.port - basePort }
+
+    public mutating func start(now: Timestamp) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
+        effects(core.join(seeds: seeds, now: now))
+    }
+
+    public mutating func receive(_ message: SWIMEnvelope, from: Int, reliable: Bool, now: Timestamp)
+        -> [SimEffect<SWIMEnvelope, MembershipEvent>]
+    {
+        effects(core.receive(message, via: reliable ? .stream : .datagram, now: now))
+    }
+
+    public mutating func deliveryFailed(_ message: SWIMEnvelope, to: Int, now: Timestamp)
+        -> [SimEffect<SWIMEnvelope, MembershipEvent>]
+    {
+        effects(core.streamFailed(to: Self.address(of: to), now: now))
+    }
+
+    public mutating func tick(now: Timestamp) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
+        effects(core.tick(now: now))
+    }
+
+    public var nextDeadline: Timestamp { core.nextDeadline }
+
+    private func effects(_ directives: [SWIMDirective]) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
+        directives.map { directive in
+            switch directive {
+            case let .send(envelope, to, via):
+                .send(
+                    envelope, to: Self.index(of: to), reliable: via == .stream,
+                    bytes: envelope.estimatedEncodedSize(overhead: core.settings.envelopeOverheadBytes))
+            case let .event(event):
+                .observe(event)
+            }
+        }
+    }
+}

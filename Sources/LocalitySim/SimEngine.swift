@@ -1,0 +1,212 @@
+import HeapModule
+import LocalityCore
+
+/// A deterministic discrete-event simulator in virtual time (FoundationDB-style): N nodes
+/// run the same protocol core `P`, exchange messages over a `SimNetwork`, and suffer the
+/// faults of a schedule. Events are ordered by (time, sequence), all randomness comes from
+/// one seed, so a run replays exactly.
+///
+/// Bounds: the event queue holds at most `maxPendingEvents`; over it new messages are
+/// dropped and counted in `droppedForOverload` (an overloaded simulated network).
+public struct SimEngine<P: SimProcess> {
+    /// Per node traffic and health counters.
+    public struct NodeStats: Sendable {
+        public var messagesSent = 0
+        public var bytesSent = 0
+    }
+
+    enum Payload {
+        case deliver(from: Int, to: Int, message: P.Message, reliable: Bool)
+        case deliveryFailed(from: Int, to: Int, message: P.Message)
+        case timer(node: Int, generation: UInt64)
+        case fault(SimFault)
+    }
+
+    struct Key: Comparable {
+        var time: Int64
+        var sequence: UInt64
+        var slot: Int32
+        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.time, lhs.sequence) < (rhs.time, rhs.sequence) }
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.sequence == rhs.sequence }
+    }
+
+    public private(set) var processes: [P]
+    public private(set) var now: Timestamp = .zero
+    public private(set) var stats: [NodeStats]
+    public private(set) var crashed: [Bool]
+    public private(set) var started: [Bool]
+    public private(set) var droppedForOverload = 0
+    public private(set) var eventsProcessed = 0
+    public var network: SimNetwork
+    public let maxPendingEvents: Int
+    /// Called for every `.observe` effect with (node, time, observation).
+    public var observer: (Int, Timestamp, P.Observation) -> Void = { _, _, _ in }
+
+    private var queue = Heap<Key>()
+    private var payloads: [Payload?] = []
+    private var freePayloads: [Int32] = []
+    private var sequence: UInt64 = 0
+    private var random: SeededRandom
+    private var pausedUntil: [Int64]
+    private var timerGeneration: [UInt64]
+    private var scheduledDeadline: [Int64]
+
+    /// `processes[i]` is node i; nodes in `startedAtZero` start at time zero, the others
+    /// wait for a `.start(i)` fault.
+    public init(processes: [P], startedAtZero: Set<Int>? = nil, network: SimNetwork, seed: UInt64,
+                maxPendingEvents: Int = 50_000_000) {
+        self.processes = processes
+        self.network = network
+        self.random = SeededRandom(seed: seed)
+        self.maxPendingEvents = maxPendingEvents
+        let n = processes.count
+        stats = Array(repeating: NodeStats(), count: n)
+        crashed = Array(repeating: false, count: n)
+        started = Array(repeating: false, count: n)
+        pausedUntil = Array(repeating: .min, count: n)
+        timerGeneration = Array(repeating: 0, count: n)
+        scheduledDeadline = Array(repeating: .max, count: n)
+        for i in 0..<n where startedAtZero?.contains(i) ?? true {
+            push(.fault(.start(i)), at: 0)
+        }
+    }
+
+    /// Schedules a fault at `time`.
+    public mutating func schedule(_ fault: SimFault, at time: Timestamp) {
+        push(.fault(fault), at: time.nanoseconds)
+    }
+
+    /// Runs every event up to and including `end`.
+    public mutating func run(until end: Timestamp) {
+        while let key = queue.min, key.time <= end.nanoseconds {
+            _ = queue.removeMin()
+            let payload = payloads[Int(key.slot)]!
+            payloads[Int(key.slot)] = nil
+            freePayloads.append(key.slot)
+            now = Timestamp(nanoseconds: key.time)
+            eventsProcessed += 1
+            handle(payload)
+        }
+        now = end
+    }
+
+    public func isPaused(_ node: Int) -> Bool { pausedUntil[node] > now.nanoseconds }
+
+    private mutating func handle(_ payload: Payload) {
+        switch payload {
+        case let .fault(fault):
+            apply(fault)
+        case let .timer(node, generation):
+            guard !crashed[node], generation == timerGeneration[node] else { return }
+            if pausedUntil[node] > now.nanoseconds {
+                push(payload, at: pausedUntil[node])
+                return
+            }
+            scheduledDeadline[node] = .max
+            let effects = processes[node].tick(now: now)
+            perform(effects, by: node)
+            reschedule(node, afterTick: true)
+        case let .deliver(from, to, message, reliable):
+            guard !crashed[to], started[to] else {
+                if reliable, !crashed[from] {
+                    push(.deliveryFailed(from: from, to: to, message: message), at: now.nanoseconds + 2 * network.baseLatency.nanoseconds)
+                }
+                return
+            }
+            if pausedUntil[to] > now.nanoseconds {
+                push(payload, at: pausedUntil[to])
+                return
+            }
+            let effects = processes[to].receive(message, from: from, reliable: reliable, now: now)
+            perform(effects, by: to)
+            reschedule(to, afterTick: false)
+        case let .deliveryFailed(from, to, message):
+            guard !crashed[from] else { return }
+            if pausedUntil[from] > now.nanoseconds {
+                push(payload, at: pausedUntil[from])
+                return
+            }
+            let effects = processes[from].deliveryFailed(message, to: to, now: now)
+            perform(effects, by: from)
+            reschedule(from, afterTick: false)
+        }
+    }
+
+    private mutating func apply(_ fault: SimFault) {
+        switch fault {
+        case let .crash(node):
+            crashed[node] = true
+        case let .pause(node, duration):
+            pausedUntil[node] = max(pausedUntil[node], now.nanoseconds + duration.nanoseconds)
+        case let .start(node):
+            guard !started[node], !crashed[node] else { return }
+            started[node] = true
+            let effects = processes[node].start(now: now)
+            perform(effects, by: node)
+            reschedule(node, afterTick: false)
+        case let .partition(groups):
+            var group = Array(repeating: 0, count: processes.count)
+            for (index, members) in groups.enumerated() {
+                for member in members where member < group.count { group[member] = index }
+            }
+            network.group = group
+        case .heal:
+            network.group = []
+        case let .oneWayLoss(from, to, probability):
+            network.oneWayLoss[SimNetwork.Link(from: from, to: to)] = probability
+        case let .loss(probability):
+            network.loss = probability
+        }
+    }
+
+    private mutating func perform(_ effects: [SimEffect<P.Message, P.Observation>], by node: Int) {
+        for effect in effects {
+            switch effect {
+            case let .observe(observation):
+                observer(node, now, observation)
+            case let .send(message, to, reliable, bytes):
+                stats[node].messagesSent += 1
+                stats[node].bytesSent += bytes
+                guard to >= 0, to < processes.count else { continue }
+                if reliable {
+                    if let delay = network.streamDelay(node, to, random: &random) {
+                        push(.deliver(from: node, to: to, message: message, reliable: true), at: now.nanoseconds + delay.nanoseconds)
+                    } else {
+                        let giveUp = network.streamRetransmitTimeout * ((1 << network.streamMaxRetransmits) - 1)
+                        push(.deliveryFailed(from: node, to: to, message: message), at: now.nanoseconds + giveUp.nanoseconds)
+                    }
+                } else if let delay = network.datagramDelay(node, to, random: &random) {
+                    push(.deliver(from: node, to: to, message: message, reliable: false), at: now.nanoseconds + delay.nanoseconds)
+                }
+            }
+        }
+    }
+
+    private mutating func reschedule(_ node: Int, afterTick: Bool) {
+        var deadline = processes[node].nextDeadline.nanoseconds
+        // A core that asks to be ticked again at the same instant would spin: step time.
+        if afterTick, deadline <= now.nanoseconds { deadline = now.nanoseconds + 1_000 }
+        deadline = max(deadline, now.nanoseconds)
+        guard deadline != scheduledDeadline[node] else { return }
+        scheduledDeadline[node] = deadline
+        timerGeneration[node] &+= 1
+        push(.timer(node: node, generation: timerGeneration[node]), at: deadline)
+    }
+
+    private mutating func push(_ payload: Payload, at time: Int64) {
+        if case .deliver = payload, queue.count >= maxPendingEvents {
+            droppedForOverload += 1
+            return
+        }
+        let slot: Int32
+        if let free = freePayloads.popLast() {
+            slot = free
+            payloads[Int(free)] = payload
+        } else {
+            slot = Int32(payloads.count)
+            payloads.append(payload)
+        }
+        sequence &+= 1
+        queue.insert(Key(time: time, sequence: sequence, slot: slot))
+    }
+}
