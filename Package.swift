@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "LocalityCore",
                 "LocalityTransport",
+                "LocalityPlacement",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -105,7 +106,7 @@ let package = Package(
         .testTarget(name: "LocalityMembershipTests", dependencies: ["LocalityMembership", "LocalityCore"]),
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]

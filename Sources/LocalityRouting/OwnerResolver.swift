@@ -8,3 +8,9 @@ public protocol OwnerResolver: Sendable {
     /// The owner of `key`, or nil when the view is empty.
     func owner(of key: String) -> NodeID?
 }
+
+/// Where a member's transport listens.
+public protocol MemberAddressBook: Sendable {
+    /// The transport address of `node`, or nil when it is not (or no longer) a member.
+    func address(of node: NodeID) -> NodeAddress?
+}
