@@ -236,13 +236,14 @@ struct TransportLoopbackTests {
     }
 
     @Test func gracefulShutdownLetsInFlightCallsFinish() async throws {
-        let (server, address) = try await Loopback.transport("server", handler: SleepHandler())
+        let sleeper = SleepHandler()
+        let (server, address) = try await Loopback.transport("server", handler: sleeper)
         let (client, _) = try await Loopback.transport("client", handler: EchoHandler())
         let calls = (0..<8).map { _ in
             Task { try await client.call(address, payload: SleepHandler.payload(milliseconds: 200), deadline: Loopback.deadline(.seconds(5))) }
         }
         let connection = try await client.connection(to: address, deadline: Loopback.deadline(.seconds(2)))
-        try await eventually { connection.inFlight == 8 }
+        try await eventually { connection.inFlight == 8 && sleeper.running.withLock { $0.now } == 8 }
         await server.shutdown()
         for call in calls {
             #expect(String(buffer: try await call.value) == "slept 200")
