@@ -10,6 +10,8 @@ struct LocalityCommand: AsyncParsableCommand {
             VersionCommand.self,
             SimCommand.self,
             RingCommand.self,
+            BenchCommand.self,
+            TransportEchoServerCommand.self,
         ]
     )
 }
