@@ -1,3 +1,4 @@
+import Foundation
 import LocalityCore
 import NIOCore
 import Testing
@@ -52,7 +53,10 @@ struct FrameDecoderFuzzTests {
         scratch.reserveCapacity(256)
         let clock = ContinuousClock()
         let started = clock.now
-        let budget = Duration.seconds(10)
+        // 10 s by default (about 300k–450k inputs in a debug build); LOCALITY_SOAK=1 runs
+        // all 1,000,000 whatever it takes.
+        let soak = ProcessInfo.processInfo.environment["LOCALITY_SOAK"] != nil
+        let budget = soak ? Duration.seconds(600) : Duration.seconds(10)
         let target = 1_000_000
         var inputs = 0
         var decoded = 0

@@ -209,6 +209,22 @@ struct TransportLoopbackTests {
         await server.shutdown()
     }
 
+    @Test func connectionsBeyondTheBoundAreClosedAtAcceptAndCounted() async throws {
+        var settings = TransportSettings()
+        settings.maxConnections = 1
+        let (server, address) = try await Loopback.transport("server", settings: settings, handler: EchoHandler())
+        let (first, _) = try await Loopback.transport("first", handler: EchoHandler())
+        let (second, _) = try await Loopback.transport("second", handler: EchoHandler())
+        _ = try await first.call(address, payload: ByteBuffer(string: "a"), deadline: Loopback.deadline(.seconds(2)))
+        await #expect(throws: LocalityError.self) {
+            _ = try await second.call(address, payload: ByteBuffer(string: "b"), deadline: Loopback.deadline(.seconds(2)))
+        }
+        #expect(server.counters.connectionsRefused == 1)
+        await first.shutdown()
+        await second.shutdown()
+        await server.shutdown()
+    }
+
     @Test func handlerErrorsTravelWithTheirCode() async throws {
         struct Refuser: TransportHandler {
             func handle(_ request: TransportRequest) async throws -> ByteBuffer {

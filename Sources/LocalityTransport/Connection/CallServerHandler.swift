@@ -165,8 +165,11 @@ final class CallServerHandler: ChannelDuplexHandler {
 
     private func closeIfDrained(context: ChannelHandlerContext) {
         guard draining, tasks.isEmpty else { return }
-        context.flush()
-        context.close(promise: nil)
+        // Close only after the last replies reached the kernel.
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 }
 
