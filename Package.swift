@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LocalitySim", targets: ["LocalitySim"]),
         .library(name: "LocalityTransport", targets: ["LocalityTransport"]),
         .library(name: "LocalityRouting", targets: ["LocalityRouting"]),
+        .library(name: "LocalityHummingbird", targets: ["LocalityHummingbird"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         .target(
@@ -86,6 +89,31 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        .target(
+            name: "LocalityHummingbird",
+            dependencies: [
+                "LocalityCore",
+                "LocalityTransport",
+                "LocalityRouting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "RateLimiterExample",
+            dependencies: [
+                "LocalityCore",
+                "LocalityTransport",
+                "LocalityRouting",
+                "LocalityHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/RateLimiter"
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -107,6 +135,7 @@ let package = Package(
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "LocalityHummingbirdTests", dependencies: ["LocalityHummingbird", "LocalityRouting", "LocalityTransport", "LocalityCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]

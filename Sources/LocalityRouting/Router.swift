@@ -84,6 +84,11 @@ public final class Router: TransportHandler {
     /// What this router did so far.
     public var stats: RoutingCounters { counters.withLock { $0 } }
 
+    /// The owner of `key` in this node's current view.
+    public func owner(of key: String) -> NodeID? {
+        resolver.owner(of: key)
+    }
+
     /// Routes a request for `key` entering the cluster at this node.
     public func handleOrForward(key: String, body: ByteBuffer, deadline: NIODeadline) async throws -> ByteBuffer {
         try await route(RoutedEnvelope(hops: 0, key: key, body: body), deadline: deadline)
