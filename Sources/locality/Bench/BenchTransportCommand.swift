@@ -59,7 +59,8 @@ struct BenchTransportCommand: AsyncParsableCommand {
         await client.shutdown()
         server.stop()
 
-        let redis = redisRequests > 0 ? RedisBaseline.pingMbulk(script: redisScript, clients: concurrency, requests: redisRequests) : nil
+        let redisRun = redisRequests > 0 ? RedisBaseline.pingMbulk(script: redisScript, clients: concurrency, requests: redisRequests) : nil
+        let redis = redisRun?.requestsPerSecond
         let throughput = Double(measured.calls) / measured.elapsedSeconds
         let report = TransportBenchReport(
             concurrency: concurrency,
@@ -73,6 +74,8 @@ struct BenchTransportCommand: AsyncParsableCommand {
             p999Milliseconds: measured.milliseconds(at: 99.9),
             maxMilliseconds: measured.milliseconds(at: 100),
             redisPingRPS: redis,
+            redisP50Milliseconds: redisRun?.p50Milliseconds,
+            redisP99Milliseconds: redisRun?.p99Milliseconds,
             ratioVsRedis: redis.map { ($0 > 0 ? throughput / $0 : 0) }.map { ($0 * 1000).rounded() / 1000 }
         )
         if json {
@@ -98,6 +101,8 @@ struct TransportBenchReport: Encodable {
     var p999Milliseconds: Double
     var maxMilliseconds: Double
     var redisPingRPS: Double?
+    var redisP50Milliseconds: Double?
+    var redisP99Milliseconds: Double?
     var ratioVsRedis: Double?
 
     enum CodingKeys: String, CodingKey {
@@ -110,6 +115,8 @@ struct TransportBenchReport: Encodable {
         case p999Milliseconds = "p999_ms"
         case maxMilliseconds = "max_ms"
         case redisPingRPS = "redis_ping_rps"
+        case redisP50Milliseconds = "redis_p50_ms"
+        case redisP99Milliseconds = "redis_p99_ms"
         case ratioVsRedis = "ratio_vs_redis"
     }
 
@@ -117,7 +124,7 @@ struct TransportBenchReport: Encodable {
         """
         transport: \(Int(throughputRPS)) calls/s at concurrency \(concurrency) (\(calls) calls, \(errors) errors in \(durationSeconds) s)
         latency: p50 \(p50Milliseconds) ms, p99 \(p99Milliseconds) ms, p99.9 \(p999Milliseconds) ms, max \(maxMilliseconds) ms
-        redis PING_MBULK: \(redisPingRPS.map { "\(Int($0)) requests/s" } ?? "skipped"), ratio \(ratioVsRedis.map { "\($0)" } ?? "n/a")
+        redis PING_MBULK: \(redisPingRPS.map { "\(Int($0)) requests/s" } ?? "skipped") (p50 \(redisP50Milliseconds ?? 0) ms, p99 \(redisP99Milliseconds ?? 0) ms), ratio \(ratioVsRedis.map { "\($0)" } ?? "n/a")
         """
     }
 }
@@ -215,8 +222,18 @@ final class EchoServerProcess {
 }
 
 /// redis-benchmark PING_MBULK through `scripts/bench-redis.sh`.
+///
+/// redis-benchmark opens one connection per client, each with one request outstanding
+/// (no pipelining); the transport bench multiplexes the same number of outstanding calls
+/// over one connection, flushing them in batches.
 enum RedisBaseline {
-    static func pingMbulk(script: String, clients: Int, requests: Int) -> Double? {
+    struct Run {
+        var requestsPerSecond: Double
+        var p50Milliseconds: Double?
+        var p99Milliseconds: Double?
+    }
+
+    static func pingMbulk(script: String, clients: Int, requests: Int) -> Run? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script, "\(clients)", "\(requests)"]
@@ -226,6 +243,13 @@ enum RedisBaseline {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.split(separator: "\n").last.flatMap { Double($0) }
+        guard let line = text.split(separator: "\n").last else { return nil }
+        let fields = line.split(separator: " ").map { Double($0) }
+        guard let rps = fields.first ?? nil else { return nil }
+        return Run(
+            requestsPerSecond: rps,
+            p50Milliseconds: fields.count > 1 ? fields[1] : nil,
+            p99Milliseconds: fields.count > 2 ? fields[2] : nil
+        )
     }
 }
