@@ -194,7 +194,7 @@ struct TransportLoopbackTests {
         let (server, address) = try await Loopback.transport("server", handler: SleepHandler())
         let (client, _) = try await Loopback.transport("client", settings: settings, handler: EchoHandler())
         let slow = (0..<4).map { _ in
-            Task { try await client.call(address, payload: SleepHandler.payload(milliseconds: 500), deadline: Loopback.deadline(.seconds(5))) }
+            Task { try await client.call(address, payload: SleepHandler.payload(milliseconds: 2_000), deadline: Loopback.deadline(.seconds(10))) }
         }
         let connection = try await client.connection(to: address, deadline: Loopback.deadline(.seconds(2)))
         try await eventually { connection.inFlight == 4 }
@@ -202,7 +202,8 @@ struct TransportLoopbackTests {
         await #expect(throws: LocalityError.self) {
             _ = try await client.call(address, payload: SleepHandler.payload(milliseconds: 0), deadline: Loopback.deadline(.seconds(5)))
         }
-        #expect(ContinuousClock.now - started < .milliseconds(100))
+        // Refused without waiting for a slot (the slots free up only after 2 s).
+        #expect(ContinuousClock.now - started < .seconds(1))
         #expect(client.counters.errors[.overloaded] == 1)
         for task in slow { _ = try await task.value }
         await client.shutdown()
