@@ -114,9 +114,18 @@ let package = Package(
             ],
             path: "Examples/RateLimiter"
         ),
+        // Starts and stops local `locality` child processes: demo, benchmarks, integration tests.
+        .target(
+            name: "LocalityLauncher",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
+                "LocalityLauncher",
                 "LocalityCore",
                 "LocalityMembership",
                 "LocalityPlacement",
@@ -146,11 +155,7 @@ let package = Package(
         // Real `locality node` processes on loopback; needs the `locality` binary (LOCALITY_BIN).
         .testTarget(
             name: "LocalityIntegrationTests",
-            dependencies: [
-                "LocalityMembership", "LocalityCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore"]
         ),
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),

@@ -26,12 +26,13 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let cluster = try DemoCluster(size: nodes)
-        let interrupt = InterruptHandler { cluster.stopAll() }
+        let cluster = try await DemoCluster(size: nodes)
+        let processes = cluster.processes
+        let interrupt = InterruptHandler { processes.stopAll() }
         defer {
             interrupt.cancel()
-            cluster.stopAll()
-            if keepLogs { print("logs kept in \(cluster.directory.path)") } else { cluster.removeDirectory() }
+            processes.stopAll()
+            if keepLogs { print("logs kept in \(processes.directory.path)") } else { processes.removeDirectory() }
         }
         let report = try await DemoScenario(cluster: cluster, phaseTimeout: phaseTimeout).run()
         report.print()

@@ -15,7 +15,7 @@ struct DemoScenario {
 
         print("Locality demo: \(all.count) nodes on loopback, SWIM gossip with Lifeguard, authenticated packets")
         print("logs: \(cluster.directory.path)\n")
-        try await cluster.startAll()
+        try cluster.startAll()
         for name in all { print("  started \(name) on \(cluster.address(of: name))") }
 
         report.convergence = await phase("all \(all.count) nodes see \(all.count) alive members", watching: all) { view in
@@ -24,7 +24,7 @@ struct DemoScenario {
         if report.convergence != nil, let view = await cluster.view(of: all[0]) { printView(view, from: all[0]) }
 
         print("\n  crash: SIGKILL \(victim)")
-        cluster.send(SIGKILL, to: victim)
+        cluster.processes.signal(victim, SIGKILL)
         let survivors = all.filter { $0 != victim }
         report.firstSuspect = await phase("first survivor suspects \(victim)", watching: survivors, any: true) { view in
             view[victim] == .suspect || view[victim] == .dead
@@ -34,7 +34,7 @@ struct DemoScenario {
         }
 
         print("\n  graceful stop: SIGTERM \(leaver)")
-        cluster.send(SIGTERM, to: leaver)
+        cluster.processes.signal(leaver, SIGTERM)
         let remaining = survivors.filter { $0 != leaver }
         report.leaveSeen = await phase("every remaining node shows \(leaver) left", watching: remaining) { view in
             view[leaver] == .left
