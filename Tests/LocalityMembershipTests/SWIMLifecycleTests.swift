@@ -120,3 +120,19 @@ import Testing
         #expect(a != script(seed: 12))
     }
 }
+
+@Suite struct PushPullRetryTests {
+    @Test func failedPeriodicPushPullIsRetriedOnceWithAnotherMember() throws {
+        var settings = SWIMSettings()
+        settings.pushPullInterval = .seconds(2)
+        var core = SWIMFixture.core(peers: 4, settings: settings)
+        let found = SWIMFixture.runUntil(&core) { out, _ in out.sent.contains { if case .pushPull = $0.envelope.message { true } else { false } } }
+        let (now, out) = try #require(found)
+        let first = try #require(out.sent.first { if case .pushPull = $0.envelope.message { true } else { false } })
+        let retry = core.streamFailed(to: first.to, now: now).sent
+        #expect(retry.count == 1)
+        #expect(retry.first?.via == .stream)
+        #expect(retry.first?.to != first.to)
+        #expect(core.streamFailed(to: retry.first!.to, now: now).isEmpty)
+    }
+}

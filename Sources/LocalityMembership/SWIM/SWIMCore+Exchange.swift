@@ -39,6 +39,7 @@ extension SWIMCore {
     mutating func startPushPull(now: Timestamp, into out: inout [SWIMDirective]) {
         guard let slot = table.randomLive(1, excluding: nil, random: &random).first else { return }
         let message = SWIMMessage.pushPull(isJoin: false, isReply: false, states: fullState())
+        pushPullPartner = table[slot].state.address
         out.append(.send(envelope(message), to: table[slot].state.address, via: .stream))
     }
 

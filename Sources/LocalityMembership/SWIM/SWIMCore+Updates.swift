@@ -36,17 +36,18 @@ extension SWIMCore {
             out.append(.event(.statusChanged(state, previous: nil)))
             return
         }
-        let previous = table[slot].state
-        guard state.incarnation > previous.incarnation else { return }
+        // Field reads first: most gossip is a duplicate and must not copy the record.
+        guard state.incarnation > table[slot].state.incarnation else { return }
+        let previousStatus = table[slot].state.status
         table[slot].state = state
-        suspicions.removeValue(forKey: slot)
-        if previous.status != .alive {
+        if previousStatus != .alive { suspicions.removeValue(forKey: slot) }
+        if previousStatus != .alive {
             table[slot].changedAt = now
             if table[slot].liveIndex < 0 {
                 table.markLive(slot)
                 probeRound.insert(slot, random: &random)
             }
-            out.append(.event(.statusChanged(state, previous: previous.status)))
+            out.append(.event(.statusChanged(state, previous: previousStatus)))
         }
         broadcasts.enqueue(update)
     }
@@ -59,9 +60,9 @@ extension SWIMCore {
             return
         }
         guard let slot = table.slot(of: state.id) else { return }
-        let previous = table[slot].state
-        guard state.incarnation >= previous.incarnation else { return }
-        if previous.status == .suspect, var suspicion = suspicions[slot] {
+        guard state.incarnation >= table[slot].state.incarnation else { return }
+        let previousStatus = table[slot].state.status
+        if previousStatus == .suspect, var suspicion = suspicions[slot] {
             // Lifeguard §IV.B: an independent suspicion shortens the timeout; re-gossip it.
             if state.incarnation == suspicion.incarnation, suspicion.confirm(from: update.origin) {
                 suspicions[slot] = suspicion
@@ -70,8 +71,8 @@ extension SWIMCore {
             }
             return
         }
-        guard previous.status == .alive else { return }
-        var suspected = previous
+        guard previousStatus == .alive else { return }
+        var suspected = table[slot].state
         suspected.incarnation = state.incarnation
         suspected.status = .suspect
         table[slot].state = suspected
@@ -91,10 +92,10 @@ extension SWIMCore {
             return
         }
         guard let slot = table.slot(of: state.id) else { return }
-        let previous = table[slot].state
-        guard state.incarnation >= previous.incarnation, previous.status == .alive || previous.status == .suspect
+        let previousStatus = table[slot].state.status
+        guard state.incarnation >= table[slot].state.incarnation, previousStatus == .alive || previousStatus == .suspect
         else { return }
-        var declared = previous
+        var declared = table[slot].state
         declared.incarnation = state.incarnation
         declared.status = state.status
         table[slot].state = declared
@@ -103,7 +104,7 @@ extension SWIMCore {
         suspicions.removeValue(forKey: slot)
         scheduleReap(state.id, at: now + settings.reapAfter)
         broadcasts.enqueue(GossipUpdate(state: declared, origin: update.origin))
-        out.append(.event(.statusChanged(declared, previous: previous.status)))
+        out.append(.event(.statusChanged(declared, previous: previousStatus)))
     }
 
     /// SWIM §4.2 / Lifeguard §IV.A: raise our incarnation above the accusation, gossip that

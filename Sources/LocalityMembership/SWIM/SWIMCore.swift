@@ -38,6 +38,8 @@ public struct SWIMCore: Sendable {
     var hasLeft = false
     /// Set after a detected stall: timers wait until then (see `SWIMSettings.stallGrace`).
     var stallGraceUntil: Timestamp?
+    /// The member of the current periodic push-pull, until its first failure is retried.
+    var pushPullPartner: NodeAddress?
 
     /// Creates the core for a member. Throws `LocalityError(.badRequest)` when `metadata`
     /// exceeds `settings.maxMetadataBytes`.
@@ -186,11 +188,19 @@ public struct SWIMCore: Sendable {
     }
 
     /// The shell reports that a stream send to `address` failed. A failed fallback probe
-    /// needs no action (the probe fails at the end of its interval); a failed push-pull is
-    /// retried at the next push-pull period. Returns no directives today; kept so shells
-    /// report failures uniformly.
+    /// needs no action (the probe fails at the end of its period on its own). A failed
+    /// periodic push-pull is retried once, at once, with another random live member, so a
+    /// dead partner does not delay anti-entropy by a whole (scaled) push-pull period.
     public mutating func streamFailed(to address: NodeAddress, now: Timestamp) -> [SWIMDirective] {
-        []
+        guard pushPullPartner == address, !hasLeft else { return [] }
+        pushPullPartner = nil
+        var out: [SWIMDirective] = []
+        let excluded = table.live.first { table[$0].state.address == address }
+        if let slot = table.randomLive(1, excluding: excluded, random: &random).first {
+            let message = SWIMMessage.pushPull(isJoin: false, isReply: false, states: fullState())
+            out.append(.send(envelope(message), to: table[slot].state.address, via: .stream))
+        }
+        return out
     }
 
     // MARK: - Envelopes

@@ -24,6 +24,8 @@ struct SimMembershipCommand: ParsableCommand {
     @Option(name: .customLong("suspicion-max-mult"), help: "Override SWIMSettings.suspicionMaxTimeoutMult.")
     var suspicionMaxMult: Double?
     @Option(help: "Override SWIMSettings.suspicionConfirmations (K).") var confirmations: Int?
+    @Option(name: .customLong("suspicion-floor"), help: "Override SWIMSettings.suspicionFloor, in seconds.")
+    var suspicionFloor: Double?
     @Option(name: .customLong("retransmit-mult"), help: "Override SWIMSettings.retransmitMult.") var retransmitMult: Int?
     @Option(name: .customLong("indirect-checks"), help: "Override SWIMSettings.indirectChecks.") var indirectChecks: Int?
     @Flag(help: "Print JSON (the only output format).") var json = false
@@ -50,6 +52,7 @@ struct SimMembershipCommand: ParsableCommand {
         if let suspicionMult { experiment.settings.suspicionMult = suspicionMult }
         if let suspicionMaxMult { experiment.settings.suspicionMaxTimeoutMult = suspicionMaxMult }
         if let confirmations { experiment.settings.suspicionConfirmations = confirmations }
+        if let suspicionFloor { experiment.settings.suspicionFloor = .milliseconds(Int64(suspicionFloor * 1000)) }
         if let retransmitMult { experiment.settings.retransmitMult = retransmitMult }
         if let indirectChecks { experiment.settings.indirectChecks = indirectChecks }
 
@@ -90,6 +93,7 @@ struct SimMembershipCommand: ParsableCommand {
                 "probe_interval_s": settings.probeInterval.seconds,
                 "suspicion_mult": settings.suspicionMult,
                 "suspicion_max_timeout_mult": settings.suspicionMaxTimeoutMult,
+                "suspicion_floor_s": settings.suspicionFloor.seconds,
                 "suspicion_confirmations": settings.expectedSuspicionConfirmations,
                 "retransmit_mult": settings.retransmitMult,
                 "indirect_checks": settings.indirectChecks,
