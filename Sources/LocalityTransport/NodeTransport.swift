@@ -8,7 +8,7 @@ import Tracing
 /// The node-to-node transport: a TCP listener for inbound calls and one multiplexed,
 /// authenticated connection per peer for outbound calls.
 ///
-/// Frames, handshake and call header are described in docs/TRANSPORT.md. Bounds come
+/// Frames, handshake and call header are described in docs/transport.md. Bounds come
 /// from `TransportSettings`; hitting one gives the caller `overloaded` at once.
 public final class NodeTransport: Sendable {
     /// Wire protocol version sent in the handshake.

@@ -1,4 +1,4 @@
-/// The kind byte of a transport frame (see docs/TRANSPORT.md for the layout).
+/// The kind byte of a transport frame (see docs/transport.md for the layout).
 public enum FrameKind: UInt8, Sendable, CaseIterable {
     /// Handshake step (hello, hello-reply, proof, accept).
     case handshake = 1
