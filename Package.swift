@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "LocalityMembership", targets: ["LocalityMembership"]),
         .library(name: "LocalityPlacement", targets: ["LocalityPlacement"]),
         .library(name: "LocalitySim", targets: ["LocalitySim"]),
+        .library(name: "LocalityTransport", targets: ["LocalityTransport"]),
+        .library(name: "LocalityRouting", targets: ["LocalityRouting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -24,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
     ],
     targets: [
         .target(
@@ -59,6 +63,29 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
+        .target(
+            name: "LocalityTransport",
+            dependencies: [
+                "LocalityCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .target(
+            name: "LocalityRouting",
+            dependencies: [
+                "LocalityCore",
+                "LocalityTransport",
+                "LocalityPlacement",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -66,6 +93,8 @@ let package = Package(
                 "LocalityMembership",
                 "LocalityPlacement",
                 "LocalitySim",
+                "LocalityTransport",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,6 +124,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
+        .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,163 @@
+import CoreMetrics
+import LocalityCore
+import LocalityTransport
+import NIOCore
+import Synchronization
+
+/// A request as the owner's local handler sees it.
+public struct RoutedRequest: Sendable {
+    /// The routing key (user id, room id, actor id…).
+    public var key: String
+    /// The caller's bytes.
+    public var body: ByteBuffer
+    /// When the original caller stops waiting.
+    public var deadline: NIODeadline
+    /// Forwards taken to get here (0 when the entry node owns the key).
+    public var hops: Int
+
+    public init(key: String, body: ByteBuffer, deadline: NIODeadline, hops: Int) {
+        self.key = key
+        self.body = body
+        self.deadline = deadline
+        self.hops = hops
+    }
+}
+
+/// Serves the requests whose key this node owns. Throw `not_owner` when the key turns
+/// out to live elsewhere (the caller's router re-resolves and retries).
+public protocol RoutedHandler: Sendable {
+    func handle(_ request: RoutedRequest) async throws -> ByteBuffer
+}
+
+/// Handle or forward (Ringpop's `handleOrForward`): any node takes any request; the
+/// router resolves the key's owner, runs the local handler when it is this node, and
+/// forwards over the node transport otherwise.
+///
+/// Retries: on `not_owner`, or when the owner cannot be reached (connection refused or
+/// lost, node draining), it re-resolves and tries again, at most `retryBudget` more times
+/// and never past the caller's deadline; other errors return at once. Every outcome is a
+/// reply or a `LocalityError` with a code: nothing is dropped silently.
+///
+/// Loops: each forward carries a hop count; a node asked to forward a request that has
+/// already taken `maxHops` forwards answers `unavailable` with a message starting with
+/// `Router.hopLimitMessage`. That error is not retried, so disagreeing views cost at most
+/// `maxHops` forwards per attempt, not a storm.
+///
+/// The router is also the node's `TransportHandler` (inbound forwards); attach the
+/// transport after creating both: `router.attach(transport)`.
+public final class Router: TransportHandler {
+    /// Prefix of the `unavailable` message for a request that hit the hop limit.
+    public static let hopLimitMessage = "hop limit reached"
+
+    /// This node.
+    public let local: NodeID
+    private let resolver: any OwnerResolver
+    private let addresses: any MemberAddressBook
+    private let handler: any RoutedHandler
+    private let settings: RoutingSettings
+    private let transport = Mutex<NodeTransport?>(nil)
+    private let counters = Mutex(RoutingCounters())
+    private let forwardsCounter: Counter
+    private let retriesCounter: Counter
+    private let hopLimitCounter: Counter
+
+    public init(
+        local: NodeID, resolver: any OwnerResolver, addresses: any MemberAddressBook, handler: any RoutedHandler,
+        settings: RoutingSettings = RoutingSettings()
+    ) {
+        self.local = local
+        self.resolver = resolver
+        self.addresses = addresses
+        self.handler = handler
+        self.settings = settings
+        let labels = [("node", local.name)]
+        forwardsCounter = Counter(label: "locality_routing_forwards", dimensions: labels)
+        retriesCounter = Counter(label: "locality_routing_retries", dimensions: labels)
+        hopLimitCounter = Counter(label: "locality_routing_hop_limit", dimensions: labels)
+    }
+
+    /// Connects the router to the transport it forwards over.
+    public func attach(_ transport: NodeTransport) {
+        self.transport.withLock { $0 = transport }
+    }
+
+    /// What this router did so far.
+    public var stats: RoutingCounters { counters.withLock { $0 } }
+
+    /// Routes a request for `key` entering the cluster at this node.
+    public func handleOrForward(key: String, body: ByteBuffer, deadline: NIODeadline) async throws -> ByteBuffer {
+        try await route(RoutedEnvelope(hops: 0, key: key, body: body), deadline: deadline)
+    }
+
+    /// Inbound forward from another node's router.
+    public func handle(_ request: TransportRequest) async throws -> ByteBuffer {
+        let envelope = try RoutedEnvelope.decode(request.payload)
+        let deadline = request.deadline ?? .now() + .seconds(30)
+        return try await route(envelope, deadline: deadline)
+    }
+
+    private func route(_ envelope: RoutedEnvelope, deadline: NIODeadline) async throws -> ByteBuffer {
+        var retries = 0
+        while true {
+            guard NIODeadline.now() < deadline else {
+                throw LocalityError(.deadlineExceeded, "deadline passed while routing key \(envelope.key)")
+            }
+            guard let owner = resolver.owner(of: envelope.key) else {
+                throw LocalityError(.unavailable, "no member owns key \(envelope.key): the member list is empty")
+            }
+            do {
+                if owner == local {
+                    counters.withLock { $0.handledLocally += 1 }
+                    return try await handler.handle(RoutedRequest(key: envelope.key, body: envelope.body, deadline: deadline, hops: envelope.hops))
+                }
+                return try await forward(envelope, to: owner, deadline: deadline)
+            } catch let error as LocalityError where isRetryable(error) && retries < settings.retryBudget {
+                retries += 1
+                counters.withLock { $0.retries += 1 }
+                retriesCounter.increment()
+                let pause = settings.retryDelay.nanoseconds.multipliedReportingOverflow(by: 1 << min(retries - 1, 20)).partialValue
+                let remaining = (deadline - .now()).nanoseconds
+                try await Task.sleep(for: .nanoseconds(max(0, min(pause, remaining / 2))))
+            }
+        }
+    }
+
+    private func forward(_ envelope: RoutedEnvelope, to owner: NodeID, deadline: NIODeadline) async throws -> ByteBuffer {
+        guard envelope.hops < settings.maxHops else {
+            counters.withLock { $0.hopLimitHits += 1 }
+            hopLimitCounter.increment()
+            throw LocalityError(.unavailable, "\(Self.hopLimitMessage): key \(envelope.key) took \(envelope.hops) forwards without reaching its owner (views disagree)")
+        }
+        guard let address = addresses.address(of: owner) else {
+            throw LocalityError(.unavailable, "owner \(owner) of key \(envelope.key) has no known address")
+        }
+        guard let transport = transport.withLock({ $0 }) else {
+            throw LocalityError(.internal, "router of \(local) has no transport attached")
+        }
+        counters.withLock { $0.forwarded += 1 }
+        forwardsCounter.increment()
+        var next = envelope
+        next.hops += 1
+        return try await transport.call(address, payload: next.encoded(), deadline: deadline)
+    }
+
+    private func isRetryable(_ error: LocalityError) -> Bool {
+        switch error.code {
+        case .notOwner: true
+        case .unavailable: !error.message.hasPrefix(Self.hopLimitMessage)
+        default: false
+        }
+    }
+}
+
+/// Counts of what a router did, for tests and `status`.
+public struct RoutingCounters: Sendable, Equatable {
+    /// Requests run by the local handler.
+    public var handledLocally = 0
+    /// Requests sent to another node.
+    public var forwarded = 0
+    /// Re-resolutions after `not_owner` or an unreachable owner.
+    public var retries = 0
+    /// Requests refused because they reached the hop limit.
+    public var hopLimitHits = 0
+}
