@@ -4,7 +4,7 @@ import PackageDescription
 // Layers (see docs/ARCHITECTURE.md): a target imports only the targets below it.
 //   locality (CLI)
 //   LocalitySim
-//   LocalityMembership   LocalityPlacement
+//   LocalityMembership   LocalityPlacement   LocalityStorage
 //   LocalityCore
 let package = Package(
     name: "Locality",
@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LocalitySim", targets: ["LocalitySim"]),
         .library(name: "LocalityTransport", targets: ["LocalityTransport"]),
         .library(name: "LocalityRouting", targets: ["LocalityRouting"]),
+        .library(name: "LocalityStorage", targets: ["LocalityStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
     ],
     targets: [
         .target(
@@ -86,6 +88,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        .target(
+            name: "LocalityStorage",
+            dependencies: [
+                "LocalityCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -126,6 +138,7 @@ let package = Package(
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore"]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]
