@@ -3,7 +3,9 @@ import PackageDescription
 
 // Layers (see docs/ARCHITECTURE.md): a target imports only the targets below it.
 //   locality (CLI)
-//   LocalitySim
+//   LocalityActors      LocalitySim
+//   LocalityRouting
+//   LocalityTransport
 //   LocalityMembership   LocalityPlacement   LocalityStorage
 //   LocalityCore
 let package = Package(
@@ -18,6 +20,7 @@ let package = Package(
         .library(name: "LocalityTransport", targets: ["LocalityTransport"]),
         .library(name: "LocalityRouting", targets: ["LocalityRouting"]),
         .library(name: "LocalityStorage", targets: ["LocalityStorage"]),
+        .library(name: "LocalityActors", targets: ["LocalityActors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -98,6 +101,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "LocalityActors",
+            dependencies: [
+                "LocalityCore",
+                "LocalityStorage",
+                "LocalityPlacement",
+                "LocalityTransport",
+                "LocalityRouting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -139,6 +155,7 @@ let package = Package(
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore"]),
+        .testTarget(name: "LocalityActorsTests", dependencies: ["LocalityActors", "LocalityStorage", "LocalityCore"]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]
