@@ -114,6 +114,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
+        .target(
+            name: "LocalityExamples",
+            dependencies: ["LocalityActors", "LocalityCore"],
+            path: "Examples"
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -155,7 +161,13 @@ let package = Package(
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore"]),
-        .testTarget(name: "LocalityActorsTests", dependencies: ["LocalityActors", "LocalityStorage", "LocalityCore"]),
+        .testTarget(
+            name: "LocalityActorsTests",
+            dependencies: [
+                "LocalityActors", "LocalityExamples", "LocalityStorage", "LocalityRouting", "LocalityTransport", "LocalityCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -95,6 +95,12 @@ distributed actor Fragile: VirtualActor {
 
     distributed func ping() -> String { "pong \(id.key)" }
 
+    struct PlainError: Error {}
+
+    distributed func failPlain() throws -> Int {
+        throw PlainError()
+    }
+
     distributed func fail(code: String) throws -> Int {
         throw LocalityError(LocalityError.Code(rawValue: code) ?? .internal, "asked to fail")
     }

@@ -16,5 +16,9 @@ public struct ActorSettings: Sendable {
     /// between lookup and turn). Past this the call fails with `unavailable`. Default 8.
     public var maxActivationRetries: Int = 8
 
+    /// Time a remote call may take, forwarding and retries included, before it fails
+    /// with `deadline_exceeded`. Default 10 seconds.
+    public var callTimeout: Duration = .seconds(10)
+
     public init() {}
 }

@@ -55,10 +55,13 @@ extension ClusterSystem {
 
     /// Runs a call on the activation of `id` in this node.
     func deliver(to id: VirtualActorID, target: RemoteCallTarget, invocation: ClusterInvocationEncoder) async throws -> CallOutcome {
-        guard registry.registration(id.kind) != nil else {
+        guard let registration = registry.registration(id.kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
         }
         let chain = CallChain.current ?? newChain()
+        if let link = link.withLock({ $0 }), let owner = link.resolver.owner(of: id.routingKey), owner != node {
+            return try await callRemote(link, id: id, chain: chain, method: registration.stableName(of: target), invocation: invocation)
+        }
         let arguments = invocation.arguments
         return try await CallChain.$current.withValue(chain) {
             try await catalog.withTurn(id, chain: chain) { activation in

@@ -40,6 +40,10 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     private let chainSequence = Atomic<UInt64>(0)
     let anonymousSequence = Atomic<UInt64>(0)
     private let collector = Mutex<Task<Void, Never>?>(nil)
+    /// Router and owner view, once attached (`attach(router:resolver:)`).
+    let link = Mutex<RemoteLink?>(nil)
+    /// Error types that travel back to remote callers as themselves.
+    let remoteErrors = RemoteErrorAllowList()
 
     /// The id being activated by the running factory (read by `assignID`).
     @TaskLocal static var activating: VirtualActorID?
@@ -142,6 +146,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     public func shutdown(grace: Duration = .seconds(5)) async {
         collector.withLock { $0?.cancel() }
         await catalog.shutdown(grace: grace)
+        link.withLock { $0 = nil }
     }
 
     deinit {
