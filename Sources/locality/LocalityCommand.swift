@@ -13,6 +13,8 @@ struct LocalityCommand: AsyncParsableCommand {
             MembersCommand.self,
             DemoCommand.self,
             RingCommand.self,
+            BenchCommand.self,
+            TransportEchoServerCommand.self,
         ]
     )
 }

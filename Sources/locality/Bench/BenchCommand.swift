@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `locality bench …`: measurements against a baseline measured in the same run.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure a layer against a baseline and print JSON.",
+        subcommands: [
+            BenchTransportCommand.self,
+        ]
+    )
+}
