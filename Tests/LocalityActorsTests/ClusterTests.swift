@@ -31,13 +31,14 @@ struct ActorNode {
 enum ActorCluster {
     static let key = Array("actors-test-key".utf8)
 
-    static func start(nodes count: Int, directory: String) async throws -> [ActorNode] {
+    static func start(nodes count: Int, directory: String, settings: ActorSettings = ActorSettings()) async throws -> [ActorNode] {
         var nodes: [ActorNode] = []
         for index in 0..<count {
             let id = NodeID(name: "n\(index + 1)", uid: UInt64(index + 1))
             let store = try await SQLiteStateStore.open(path: "\(directory)/\(id.name).sqlite")
-            let system = ClusterSystem(node: id, stateStore: store)
+            let system = ClusterSystem(node: id, settings: settings, stateStore: store)
             try PlayerStats.register(on: system)
+            try system.register(SlowStart.self, kind: "slow") { _, system in SlowStart(actorSystem: system) }
             try system.register(Bouncer.self, kind: "bouncer") { _, system in Bouncer(actorSystem: system) }
             try system.register(Fragile.self, kind: "fragile") { _, system in Fragile(actorSystem: system) }
             let resolver = RingOwnerResolver()
@@ -190,6 +191,33 @@ struct ClusterTests {
             try await entry.router.handleOrForward(key: remote.routingKey, body: ByteBuffer(bytes: [1, 2, 3]), deadline: .now() + .seconds(2))
         }
         #expect(try await player.current().matches == 1)
+        for node in nodes { await node.stop() }
+    }
+
+    @Test("a caller that times out during the load does not stop it; the next caller finds the actor ready")
+    func loadOutlivesItsCaller() async throws {
+        let directory = try ActorCluster.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = ActorSettings()
+        settings.callTimeout = .milliseconds(100)
+        let nodes = try await ActorCluster.start(nodes: 2, directory: directory, settings: settings)
+        let entry = nodes[0]
+        let key = ActorCluster.remoteKey("slow", from: entry, prefix: "s")
+        let owner = nodes.first { $0.id == entry.resolver.owner(of: "slow/\(key)") }!
+        let before = SlowStart.activations.withLock { $0 }
+        let slow = try entry.system.actor(SlowStart.self, id: key)
+        do {
+            _ = try await slow.ping()
+            Issue.record("a 300 ms load answered within a 100 ms deadline")
+        } catch let error as LocalityError {
+            #expect(error.code == .deadlineExceeded)
+        }
+        #expect(await Fixture.eventually { owner.system.activeIDs.map(\.key) == [key] })
+        let started = ContinuousClock.now
+        #expect(try await slow.ping() == "ready \(key)")
+        #expect(ContinuousClock.now - started < .milliseconds(100))
+        #expect(SlowStart.activations.withLock { $0 } == before + 1)
+        #expect(owner.system.catalogStats.activations == 1)
         for node in nodes { await node.stop() }
     }
 

@@ -106,6 +106,23 @@ distributed actor Fragile: VirtualActor {
     }
 }
 
+/// Takes 300 ms to activate; counts its activations.
+distributed actor SlowStart: VirtualActor {
+    typealias ActorSystem = ClusterSystem
+    static let activations = Mutex(0)
+
+    init(actorSystem: ClusterSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func onActivate() async throws {
+        try await Task.sleep(for: .milliseconds(300))
+        Self.activations.withLock { $0 += 1 }
+    }
+
+    distributed func ping() -> String { "ready \(id.key)" }
+}
+
 /// Ticks a timer started in `onActivate`.
 distributed actor Ticker: VirtualActor {
     typealias ActorSystem = ClusterSystem
