@@ -3,8 +3,10 @@ import PackageDescription
 
 // Layers (see docs/ARCHITECTURE.md): a target imports only the targets below it.
 //   locality (CLI)
-//   LocalitySim
-//   LocalityMembership   LocalityPlacement
+//   LocalityActors      LocalitySim
+//   LocalityRouting
+//   LocalityTransport
+//   LocalityMembership   LocalityPlacement   LocalityStorage
 //   LocalityCore
 let package = Package(
     name: "Locality",
@@ -18,6 +20,8 @@ let package = Package(
         .library(name: "LocalityTransport", targets: ["LocalityTransport"]),
         .library(name: "LocalityRouting", targets: ["LocalityRouting"]),
         .library(name: "LocalityHummingbird", targets: ["LocalityHummingbird"]),
+        .library(name: "LocalityStorage", targets: ["LocalityStorage"]),
+        .library(name: "LocalityActors", targets: ["LocalityActors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -31,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
     ],
     targets: [
         .target(
@@ -122,6 +127,34 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+            name: "LocalityStorage",
+            dependencies: [
+                "LocalityCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "LocalityActors",
+            dependencies: [
+                "LocalityCore",
+                "LocalityStorage",
+                "LocalityPlacement",
+                "LocalityTransport",
+                "LocalityRouting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
+        .target(
+            name: "LocalityExamples",
+            dependencies: ["LocalityActors", "LocalityCore"],
+            path: "Examples"
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -131,6 +164,10 @@ let package = Package(
                 "LocalityPlacement",
                 "LocalitySim",
                 "LocalityTransport",
+                "LocalityRouting",
+                "LocalityStorage",
+                "LocalityActors",
+                "LocalityExamples",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,6 +198,14 @@ let package = Package(
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityHummingbirdTests", dependencies: ["LocalityHummingbird", "LocalityRouting", "LocalityTransport", "LocalityCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore"]),
+        .testTarget(
+            name: "LocalityActorsTests",
+            dependencies: [
+                "LocalityActors", "LocalityExamples", "LocalityStorage", "LocalityRouting", "LocalityTransport", "LocalityCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]

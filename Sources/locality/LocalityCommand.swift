@@ -15,6 +15,7 @@ struct LocalityCommand: AsyncParsableCommand {
             RingCommand.self,
             BenchCommand.self,
             TransportEchoServerCommand.self,
+            ActorServerCommand.self,
         ]
     )
 }

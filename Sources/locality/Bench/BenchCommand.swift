@@ -7,6 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure a layer against a baseline and print JSON.",
         subcommands: [
             BenchTransportCommand.self,
+            BenchActorsCommand.self,
         ]
     )
 }

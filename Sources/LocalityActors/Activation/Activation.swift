@@ -1,0 +1,30 @@
+import LocalityCore
+import Synchronization
+
+/// One live activation: the actor instance on this node, its mailbox and its last use.
+final class Activation: Sendable {
+    let id: VirtualActorID
+    let instance: any VirtualActor
+    let mailbox: Mailbox
+    /// Nanoseconds of the last call start or end (or keep-alive timer tick).
+    private let lastUse: Atomic<Int64>
+    /// Set when its state hit a stale etag: deactivate without flushing.
+    private let stale = Atomic<Bool>(false)
+
+    init(id: VirtualActorID, instance: any VirtualActor, mailboxCapacity: Int, now: Timestamp) {
+        self.id = id
+        self.instance = instance
+        self.mailbox = Mailbox(capacity: mailboxCapacity)
+        self.lastUse = Atomic(now.nanoseconds)
+    }
+
+    func touch(_ now: Timestamp) {
+        lastUse.store(now.nanoseconds, ordering: .relaxed)
+    }
+
+    var lastUsed: Timestamp { Timestamp(nanoseconds: lastUse.load(ordering: .relaxed)) }
+
+    func markStale() { stale.store(true, ordering: .relaxed) }
+
+    var isStale: Bool { stale.load(ordering: .relaxed) }
+}

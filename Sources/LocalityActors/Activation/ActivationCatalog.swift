@@ -1,0 +1,310 @@
+import DequeModule
+import LocalityCore
+import Logging
+import Synchronization
+
+/// The activations of this node (Orleans' Catalog): finds or creates the activation of
+/// an id, runs calls as turns of it, and deactivates idle ones.
+///
+/// Lifecycle of an entry: `loading` (factory + `onActivate`, in a task of its own, so a
+/// caller that gives up does not stop the load and the next caller finds it ready) →
+/// `ready` → `deactivating` (mailbox closed, last turn runs `onDeactivate`) → gone.
+/// A failed load removes the entry and every waiting caller gets the error.
+///
+/// Bounds: at most `maxActivations` loading or ready entries. Activating one more evicts
+/// the least recently used activation that is idle (no turn held, nobody waiting); when
+/// all are busy the new activation fails with `overloaded`. Recency is a queue of
+/// (id, tick) records with lazy deletion, compacted when it outgrows twice the entries.
+final class ActivationCatalog: Sendable {
+    typealias Activator = @Sendable (VirtualActorID) async throws -> any VirtualActor
+
+    private enum Entry {
+        case loading(Task<Activation, any Error>)
+        case ready(Activation, tick: UInt64)
+        case deactivating(Task<Void, Never>)
+    }
+
+    private struct State {
+        var entries: [VirtualActorID: Entry] = [:]
+        var recency = Deque<(VirtualActorID, UInt64)>()
+        var tick: UInt64 = 0
+        var live = 0
+        var timers: [VirtualActorID: [Task<Void, Never>]] = [:]
+        var closed = false
+        var stats = CatalogStats()
+    }
+
+    private let settings: ActorSettings
+    private let clock: any LocalityClock
+    private let activator: Activator
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(settings: ActorSettings, clock: any LocalityClock, logger: Logger, activator: @escaping Activator) {
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        self.activator = activator
+    }
+
+    // MARK: Calls
+
+    /// Runs `body` as a turn (or a reentrant step of the turn held by `chain`) of the
+    /// activation of `id`, activating it first when needed.
+    func withTurn<T>(_ id: VirtualActorID, chain: CallChainID, _ body: (Activation) async throws -> T) async throws -> T {
+        for _ in 0...settings.maxActivationRetries {
+            let activation = try await activation(for: id)
+            let ticket: Mailbox.Ticket
+            do {
+                ticket = try await activation.mailbox.enter(chain)
+            } catch is Mailbox.Closed {
+                continue
+            }
+            activation.touch(clock.now())
+            defer {
+                activation.touch(clock.now())
+                activation.mailbox.leave(ticket)
+                if activation.isStale { discard(activation) }
+            }
+            return try await body(activation)
+        }
+        throw LocalityError(.unavailable, "actor \(id) kept deactivating; gave up after \(settings.maxActivationRetries) lookups")
+    }
+
+    /// The activation of `id`, loading it when absent.
+    func activation(for id: VirtualActorID) async throws -> Activation {
+        while true {
+            enum Step {
+                case ready(Activation)
+                case loading(Task<Activation, any Error>)
+                case deactivating(Task<Void, Never>)
+            }
+            let step: Step = try state.withLock { state in
+                switch state.entries[id] {
+                case .ready(let activation, _)?:
+                    state.tick += 1
+                    state.entries[id] = .ready(activation, tick: state.tick)
+                    state.recency.append((id, state.tick))
+                    compactRecency(&state)
+                    return .ready(activation)
+                case .loading(let task)?:
+                    return .loading(task)
+                case .deactivating(let task)?:
+                    return .deactivating(task)
+                case nil:
+                    guard !state.closed else { throw LocalityError(.unavailable, "actor system is shutting down") }
+                    if state.live >= settings.maxActivations, !evictOne(&state) {
+                        state.stats.refusedAtCap += 1
+                        throw LocalityError(.overloaded, "activation cap \(settings.maxActivations) reached and every activation is busy")
+                    }
+                    let task = Task.detached { try await self.load(id) }
+                    state.entries[id] = .loading(task)
+                    state.live += 1
+                    return .loading(task)
+                }
+            }
+            switch step {
+            case .ready(let activation): return activation
+            case .loading(let task): return try await task.value
+            case .deactivating(let task): await task.value
+            }
+        }
+    }
+
+    private func load(_ id: VirtualActorID) async throws -> Activation {
+        do {
+            let instance = try await activator(id)
+            let activation = Activation(id: id, instance: instance, mailboxCapacity: settings.mailboxCapacity, now: clock.now())
+            state.withLock { state in
+                state.tick += 1
+                state.entries[id] = .ready(activation, tick: state.tick)
+                state.recency.append((id, state.tick))
+                state.stats.activations += 1
+            }
+            return activation
+        } catch {
+            let timers = state.withLock { state in
+                state.entries[id] = nil
+                state.live -= 1
+                state.stats.failedActivations += 1
+                return state.timers.removeValue(forKey: id) ?? []
+            }
+            for timer in timers { timer.cancel() }
+            logger.warning("activation failed", metadata: ["actor": "\(id)", "error": "\(error)"])
+            if let error = error as? LocalityError { throw error }
+            throw LocalityError(.unavailable, "activation of \(id) failed: \(error)")
+        }
+    }
+
+    // MARK: Deactivation
+
+    /// Deactivates every activation idle for at least `idleTimeout`; returns how many.
+    @discardableResult
+    func collectIdle() -> Int {
+        let now = clock.now()
+        return state.withLock { state in
+            var collected = 0
+            for (id, entry) in state.entries {
+                guard case .ready(let activation, _) = entry,
+                      now - activation.lastUsed >= settings.idleTimeout,
+                      activation.mailbox.closeIfIdle()
+                else { continue }
+                state.entries[id] = .deactivating(startDeactivation(activation))
+                state.live -= 1
+                state.stats.idleDeactivations += 1
+                collected += 1
+            }
+            return collected
+        }
+    }
+
+    /// Pops recency records until an idle activation is found and closed; false when
+    /// every live activation is busy. Busy ones go back to the tail.
+    private func evictOne(_ state: inout State) -> Bool {
+        var scanned = 0
+        let limit = state.recency.count
+        while scanned < limit, let (id, tick) = state.recency.popFirst() {
+            scanned += 1
+            guard case .ready(let activation, let current)? = state.entries[id], current == tick else { continue }
+            if activation.mailbox.closeIfIdle() {
+                state.entries[id] = .deactivating(startDeactivation(activation))
+                state.live -= 1
+                state.stats.evictions += 1
+                return true
+            }
+            state.tick += 1
+            state.entries[id] = .ready(activation, tick: state.tick)
+            state.recency.append((id, state.tick))
+        }
+        return false
+    }
+
+    private func compactRecency(_ state: inout State) {
+        guard state.recency.count > 2 * state.entries.count + 1024 else { return }
+        var records: [(VirtualActorID, UInt64)] = []
+        records.reserveCapacity(state.entries.count)
+        for (id, entry) in state.entries {
+            if case .ready(_, let tick) = entry { records.append((id, tick)) }
+        }
+        records.sort { $0.1 < $1.1 }
+        state.recency = Deque(records)
+    }
+
+    /// Called under the lock with the mailbox already closed.
+    private func startDeactivation(_ activation: Activation) -> Task<Void, Never> {
+        Task.detached {
+            let timers = self.state.withLock { $0.timers.removeValue(forKey: activation.id) ?? [] }
+            for timer in timers { timer.cancel() }
+            if !activation.isStale {
+                do {
+                    try await activation.instance.runOnDeactivate()
+                } catch {
+                    self.logger.warning("onDeactivate failed", metadata: ["actor": "\(activation.id)", "error": "\(error)"])
+                }
+            }
+            self.state.withLock { state in
+                if case .deactivating? = state.entries[activation.id] { state.entries[activation.id] = nil }
+            }
+        }
+    }
+
+    /// Drops an activation whose state went stale (conflict), without `onDeactivate`.
+    private func discard(_ activation: Activation) {
+        let timers: [Task<Void, Never>] = state.withLock { state in
+            guard case .ready(let current, _)? = state.entries[activation.id], current === activation else { return [] }
+            state.entries[activation.id] = nil
+            state.live -= 1
+            state.stats.staleDiscards += 1
+            return state.timers.removeValue(forKey: activation.id) ?? []
+        }
+        activation.mailbox.close()
+        for timer in timers { timer.cancel() }
+    }
+
+    /// Marks the ready activation of `id` stale: it is dropped when its turn ends.
+    func markStale(_ id: VirtualActorID) {
+        state.withLock { state in
+            if case .ready(let activation, _)? = state.entries[id] { activation.markStale() }
+        }
+    }
+
+    /// Refuses new activations, deactivates every activation (waiting for turns in
+    /// progress to end, up to `grace`) and waits for their `onDeactivate`.
+    func shutdown(grace: Duration) async {
+        let deadline = clock.now() + grace
+        state.withLock { $0.closed = true }
+        while true {
+            let (pending, busy) = state.withLock { state -> ([Task<Void, Never>], Int) in
+                var pending: [Task<Void, Never>] = []
+                var busy = 0
+                for (id, entry) in state.entries {
+                    switch entry {
+                    case .ready(let activation, _):
+                        if activation.mailbox.closeIfIdle() || clock.now() >= deadline {
+                            activation.mailbox.close()
+                            let task = startDeactivation(activation)
+                            state.entries[id] = .deactivating(task)
+                            state.live -= 1
+                            pending.append(task)
+                        } else {
+                            busy += 1
+                        }
+                    case .deactivating(let task): pending.append(task)
+                    case .loading: busy += 1
+                    }
+                }
+                return (pending, busy)
+            }
+            for task in pending { await task.value }
+            if busy == 0 { return }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    // MARK: Timers
+
+    func addTimer(_ id: VirtualActorID, _ task: Task<Void, Never>) {
+        state.withLock { $0.timers[id, default: []].append(task) }
+    }
+
+    /// The ready activation of `id`, if any (no activation, no recency update).
+    func readyActivation(_ id: VirtualActorID) -> Activation? {
+        state.withLock { state in
+            if case .ready(let activation, _)? = state.entries[id] { return activation }
+            return nil
+        }
+    }
+
+    // MARK: Inspection
+
+    /// Ids of the ready activations.
+    var activeIDs: [VirtualActorID] {
+        state.withLock { state in
+            state.entries.compactMap { id, entry in
+                if case .ready = entry { return id }
+                return nil
+            }
+        }
+    }
+
+    /// Loading plus ready activations.
+    var liveCount: Int { state.withLock { $0.live } }
+
+    var stats: CatalogStats { state.withLock { $0.stats } }
+}
+
+/// What the catalog did so far.
+public struct CatalogStats: Sendable, Equatable {
+    /// Activations that finished loading.
+    public var activations = 0
+    /// Loads that failed (factory or `onActivate` threw).
+    public var failedActivations = 0
+    /// Activations deactivated for idleness.
+    public var idleDeactivations = 0
+    /// Idle activations evicted to make room under the cap.
+    public var evictions = 0
+    /// Activations dropped after a state conflict.
+    public var staleDiscards = 0
+    /// New activations refused because the cap was reached with every activation busy.
+    public var refusedAtCap = 0
+}

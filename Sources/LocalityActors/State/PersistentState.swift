@@ -1,0 +1,80 @@
+import LocalityCore
+import LocalityStorage
+import Synchronization
+
+/// The persisted state of one virtual actor, read from and written to a `StateStore`
+/// with optimistic concurrency (Orleans' `IPersistentState<T>`).
+///
+/// `read()` loads the value and its etag (a never-written key keeps `initial`);
+/// `write()` stores `value` if the store still holds the etag this activation read or
+/// last wrote, and returns after the store committed. A stale etag means another
+/// activation of the same actor wrote in between (a duplicate activation after a
+/// partition): `write()` throws `conflict` and this activation is dropped when its turn
+/// ends, so the next call activates afresh from the store.
+///
+/// Values are encoded with `BinaryEncoder`. Create it in the actor's initializer from the
+/// id the factory receives: `PersistentState(id: id, system: actorSystem, initial: …)`.
+public final class PersistentState<Value: Codable & Sendable>: Sendable {
+    /// Where the value lives in the store (`kind`, `key` of the actor).
+    public let key: StateKey
+    private let store: any StateStore
+    private let initial: Value
+    private let onConflict: @Sendable () -> Void
+    private let record: Mutex<(value: Value, etag: ETag)>
+
+    /// State of the actor `id`, kept in `system`'s state store.
+    public convenience init(id: VirtualActorID, system: ClusterSystem, initial: Value) {
+        self.init(key: StateKey(kind: id.kind, id: id.key), store: system.stateStore, initial: initial) { [weak system] in
+            system?.stateConflicted(id)
+        }
+    }
+
+    /// State at `key` of `store`; `onConflict` runs when a write finds a stale etag.
+    public init(key: StateKey, store: any StateStore, initial: Value, onConflict: @escaping @Sendable () -> Void = {}) {
+        self.key = key
+        self.store = store
+        self.initial = initial
+        self.onConflict = onConflict
+        self.record = Mutex((initial, .absent))
+    }
+
+    /// The value in memory (changed by assigning; persisted by `write()`).
+    public var value: Value {
+        get { record.withLock { $0.value } }
+        set { record.withLock { $0.value = newValue } }
+    }
+
+    /// The version this activation last read or wrote.
+    public var etag: ETag { record.withLock { $0.etag } }
+
+    /// Loads the value from the store (`initial` when never written or cleared).
+    public func read() async throws {
+        let stored = try await store.read(key)
+        let value = try stored.value.map { try BinaryDecoder().decode(Value.self, from: $0) } ?? initial
+        record.withLock { $0 = (value, stored.etag) }
+    }
+
+    /// Stores the value in memory; returns once the store committed it.
+    public func write() async throws {
+        let (value, etag) = record.withLock { ($0.value, $0.etag) }
+        let bytes = try BinaryEncoder().encode(value)
+        let next = try await guarded { try await self.store.write(self.key, value: bytes, ifMatch: etag) }
+        record.withLock { $0.etag = next }
+    }
+
+    /// Deletes the stored value and resets the value in memory to `initial`.
+    public func clear() async throws {
+        let etag = record.withLock { $0.etag }
+        let next = try await guarded { try await self.store.delete(self.key, ifMatch: etag) }
+        record.withLock { $0 = (self.initial, next) }
+    }
+
+    private func guarded(_ operation: @Sendable () async throws -> ETag) async throws -> ETag {
+        do {
+            return try await operation()
+        } catch let error as LocalityError where error.code == .conflict {
+            onConflict()
+            throw error
+        }
+    }
+}

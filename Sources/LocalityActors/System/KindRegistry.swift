@@ -1,0 +1,90 @@
+import Distributed
+import LocalityCore
+import Synchronization
+
+/// One registered actor kind: how to create an instance and how its methods are named
+/// on the wire.
+struct KindRegistration: Sendable {
+    let kind: String
+    let type: ObjectIdentifier
+    let create: @Sendable (VirtualActorID, ClusterSystem) async throws -> any VirtualActor
+    /// Stable name (`increment(by:)`) → mangled identifier; nil marks an overloaded name
+    /// that cannot be told apart on the wire.
+    let methodsByName: [String: String?]
+    /// Mangled identifier → stable name.
+    let namesByMangled: [String: String]
+
+    init<A: VirtualActor>(kind: String, type: A.Type, create: @escaping @Sendable (VirtualActorID, ClusterSystem) async throws -> A) {
+        self.kind = kind
+        self.type = ObjectIdentifier(type)
+        self.create = { id, system in try await create(id, system) }
+        let prefix = String(reflecting: type) + "."
+        var byName: [String: String?] = [:]
+        var byMangled: [String: String] = [:]
+        for record in AccessibleFunctions.all where record.fullName.hasPrefix(prefix) {
+            let name = String(record.fullName.dropFirst(prefix.count))
+            // Methods of nested types share the prefix; their rest still has a dot
+            // before the parameter list.
+            guard !name.prefix(while: { $0 != "(" }).contains(".") else { continue }
+            byMangled[record.mangled] = name
+            if byName[name] != nil {
+                byName[name] = .some(nil)
+            } else {
+                byName[name] = record.mangled
+            }
+        }
+        self.methodsByName = byName
+        self.namesByMangled = byMangled
+    }
+
+    /// The stable wire name of `target`.
+    func stableName(of target: RemoteCallTarget) throws -> String {
+        guard let name = namesByMangled[target.identifier] else {
+            throw LocalityError(.badRequest, "method \(target) of kind \(kind) has no stable name")
+        }
+        guard case .some(.some) = methodsByName[name] else {
+            throw LocalityError(.badRequest, "method name \(name) of kind \(kind) is overloaded; remote calls cannot tell the overloads apart")
+        }
+        return name
+    }
+
+    /// The target for a stable name received from the wire.
+    func target(named name: String) throws -> RemoteCallTarget {
+        switch methodsByName[name] {
+        case .some(.some(let mangled)): return RemoteCallTarget(mangled)
+        case .some(.none): throw LocalityError(.badRequest, "method name \(name) of kind \(kind) is overloaded")
+        case .none: throw LocalityError(.badRequest, "kind \(kind) has no distributed method \(name)")
+        }
+    }
+}
+
+/// The kinds registered with one `ClusterSystem`.
+final class KindRegistry: Sendable {
+    private struct State {
+        var byKind: [String: KindRegistration] = [:]
+        var kindByType: [ObjectIdentifier: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func add(_ registration: KindRegistration) throws {
+        try state.withLock { state in
+            if let existing = state.byKind[registration.kind], existing.type != registration.type {
+                throw LocalityError(.badRequest, "kind \(registration.kind) is already registered for another type")
+            }
+            if let kind = state.kindByType[registration.type], kind != registration.kind {
+                throw LocalityError(.badRequest, "type is already registered as kind \(kind)")
+            }
+            state.byKind[registration.kind] = registration
+            state.kindByType[registration.type] = registration.kind
+        }
+    }
+
+    func registration(_ kind: String) -> KindRegistration? {
+        state.withLock { $0.byKind[kind] }
+    }
+
+    func kind(of type: ObjectIdentifier) -> String? {
+        state.withLock { $0.kindByType[type] }
+    }
+}

@@ -1,0 +1,217 @@
+import LocalityCore
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// The embedded `StateStore`: one SQLite file in WAL mode, table
+/// `actor_state(kind, id, value BLOB, etag INTEGER)`.
+///
+/// Group commit: writes (and deletes) wait in a bounded queue; one writer drains up to
+/// `maxBatchSize` of them into a single transaction and acknowledges each only after
+/// `COMMIT` returned, so the cost of the commit's fsync is shared by the whole batch.
+/// Writes that arrive while a transaction runs form the next batch. A conflicting write
+/// (stale etag) is refused inside the batch without aborting it; a failed transaction
+/// rolls back and fails every write of its batch.
+///
+/// Reads use a second connection: WAL lets it read concurrently with the writer, and it
+/// only ever sees committed data (never a batch in progress).
+///
+/// Overload: more than `maxPendingWrites` waiting writes → `LocalityError(.overloaded)`.
+public actor SQLiteStateStore: StateStore {
+    /// The file this store writes.
+    public nonisolated let path: String
+    private let settings: SQLiteStoreSettings
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private var pending: [PendingChange] = []
+    private var inFlight = 0
+    private var flushing = false
+    private var closed = false
+    private var drained: [CheckedContinuation<Void, Never>] = []
+    private var counters = SQLiteStoreStats()
+
+    private struct PendingChange {
+        var key: StateKey
+        /// nil for a delete.
+        var value: [UInt8]?
+        var ifMatch: ETag
+        var reply: CheckedContinuation<ETag, any Error>
+    }
+
+    private enum Outcome {
+        case applied(ETag)
+        case conflict(LocalityError)
+    }
+
+    private init(path: String, settings: SQLiteStoreSettings, writer: SQLiteConnection, reader: SQLiteConnection) {
+        self.path = path
+        self.settings = settings
+        self.writer = writer
+        self.reader = reader
+    }
+
+    /// Opens (creating when needed) the store at `path` and prepares its table.
+    public static func open(
+        path: String, settings: SQLiteStoreSettings = SQLiteStoreSettings(),
+        logger: Logger = Logger(label: "locality.storage.sqlite")
+    ) async throws -> SQLiteStateStore {
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        do {
+            _ = try await writer.query("PRAGMA journal_mode=WAL")
+            _ = try await writer.query("PRAGMA synchronous=\(settings.synchronous.rawValue)")
+            _ = try await writer.query("PRAGMA wal_autocheckpoint=\(max(0, settings.walAutoCheckpointPages))")
+            _ = try await writer.query("""
+                CREATE TABLE IF NOT EXISTS actor_state (
+                    kind TEXT NOT NULL, id TEXT NOT NULL, value BLOB, etag INTEGER NOT NULL,
+                    PRIMARY KEY (kind, id)
+                ) WITHOUT ROWID
+                """)
+        } catch {
+            try? await writer.close()
+            throw error
+        }
+        let reader: SQLiteConnection
+        do {
+            reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        } catch {
+            try? await writer.close()
+            throw error
+        }
+        return SQLiteStateStore(path: path, settings: settings, writer: writer, reader: reader)
+    }
+
+    /// Counters since open.
+    public var stats: SQLiteStoreStats { counters }
+
+    // MARK: StateStore
+
+    public func read(_ key: StateKey) async throws -> VersionedValue {
+        guard !closed else { throw Self.closedError(path) }
+        let rows = try await reader.query(
+            "SELECT value, etag FROM actor_state WHERE kind = ?1 AND id = ?2",
+            [.text(key.kind), .text(key.id)]
+        )
+        guard let row = rows.first else { return VersionedValue(value: nil, etag: .absent) }
+        let etag = ETag(Int64(row.column("etag")?.integer ?? 0))
+        let value = row.column("value")?.blob.map { Array($0.readableBytesView) }
+        return VersionedValue(value: value, etag: etag)
+    }
+
+    public func write(_ key: StateKey, value: [UInt8], ifMatch: ETag) async throws -> ETag {
+        try await enqueue(key, value: value, ifMatch: ifMatch)
+    }
+
+    public func delete(_ key: StateKey, ifMatch: ETag) async throws -> ETag {
+        try await enqueue(key, value: nil, ifMatch: ifMatch)
+    }
+
+    /// Refuses new work, commits what was accepted, then closes both connections.
+    public func close() async throws {
+        guard !closed else { return }
+        closed = true
+        if flushing || !pending.isEmpty {
+            await withCheckedContinuation { drained.append($0) }
+        }
+        try await reader.close()
+        try await writer.close()
+    }
+
+    // MARK: Group commit
+
+    private func enqueue(_ key: StateKey, value: [UInt8]?, ifMatch: ETag) async throws -> ETag {
+        guard !closed else { throw Self.closedError(path) }
+        guard pending.count + inFlight < settings.maxPendingWrites else {
+            counters.rejectedOverload += 1
+            throw LocalityError(.overloaded, "sqlite store \(path): \(settings.maxPendingWrites) writes waiting for commit")
+        }
+        return try await withCheckedThrowingContinuation { reply in
+            pending.append(PendingChange(key: key, value: value, ifMatch: ifMatch, reply: reply))
+            if !flushing {
+                flushing = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Commits batches until the queue is empty.
+    private func drain() async {
+        while !pending.isEmpty {
+            let count = min(pending.count, max(1, settings.maxBatchSize))
+            let batch = Array(pending.prefix(count))
+            pending.removeFirst(count)
+            inFlight = batch.count
+            await commit(batch)
+            inFlight = 0
+        }
+        flushing = false
+        let waiting = drained
+        drained = []
+        for waiter in waiting { waiter.resume() }
+    }
+
+    private func commit(_ batch: [PendingChange]) async {
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            _ = try await writer.query("BEGIN IMMEDIATE")
+            for change in batch {
+                outcomes.append(try await apply(change))
+            }
+            _ = try await writer.query("COMMIT")
+        } catch {
+            _ = try? await writer.query("ROLLBACK")
+            let failure = LocalityError(.unavailable, "sqlite store \(path): transaction failed: \(error)")
+            for change in batch { change.reply.resume(throwing: failure) }
+            return
+        }
+        counters.transactions += 1
+        counters.largestBatch = max(counters.largestBatch, batch.count)
+        for (change, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .applied(let etag):
+                counters.committedWrites += 1
+                change.reply.resume(returning: etag)
+            case .conflict(let error):
+                counters.conflicts += 1
+                change.reply.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Applies one change inside the open transaction.
+    private func apply(_ change: PendingChange) async throws -> Outcome {
+        let kind = SQLiteData.text(change.key.kind)
+        let id = SQLiteData.text(change.key.id)
+        let rows: [SQLiteRow]
+        switch (change.value, change.ifMatch == .absent) {
+        case (let value?, true):
+            rows = try await writer.query(
+                "INSERT INTO actor_state (kind, id, value, etag) VALUES (?1, ?2, ?3, 1) ON CONFLICT (kind, id) DO NOTHING RETURNING etag",
+                [kind, id, .blob(ByteBuffer(bytes: value))]
+            )
+        case (let value?, false):
+            rows = try await writer.query(
+                "UPDATE actor_state SET value = ?3, etag = etag + 1 WHERE kind = ?1 AND id = ?2 AND etag = ?4 RETURNING etag",
+                [kind, id, .blob(ByteBuffer(bytes: value)), .integer(Int(change.ifMatch.rawValue))]
+            )
+        case (nil, true):
+            let existing = try await writer.query("SELECT etag FROM actor_state WHERE kind = ?1 AND id = ?2", [kind, id])
+            if existing.isEmpty { return .applied(.absent) }
+            rows = []
+        case (nil, false):
+            rows = try await writer.query(
+                "UPDATE actor_state SET value = NULL, etag = etag + 1 WHERE kind = ?1 AND id = ?2 AND etag = ?3 RETURNING etag",
+                [kind, id, .integer(Int(change.ifMatch.rawValue))]
+            )
+        }
+        if let etag = rows.first?.column("etag")?.integer {
+            return .applied(ETag(Int64(etag)))
+        }
+        return .conflict(LocalityError(.conflict, "state \(change.key): etag \(change.ifMatch) is stale"))
+    }
+
+    private static func closedError(_ path: String) -> LocalityError {
+        LocalityError(.unavailable, "sqlite store \(path) is closed")
+    }
+}
