@@ -127,6 +127,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .target(
             name: "LocalityStorage",
             dependencies: [
                 "LocalityCore",
@@ -153,7 +154,7 @@ let package = Package(
         .target(
             name: "LocalityExamples",
             dependencies: ["LocalityActors", "LocalityCore"],
-            path: "Examples"
+            path: "Examples/PlayerStats"
         ),
         .executableTarget(
             name: "locality",
