@@ -34,6 +34,9 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
         update(members)
     }
 
+    /// The member list in force.
+    public var members: [NodeID: NodeAddress] { view.withLock { $0.addresses } }
+
     /// The ring in force.
     public var ring: HashRing { view.withLock { $0.ring } }
 

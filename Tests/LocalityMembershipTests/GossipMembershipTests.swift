@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Logging
+import LocalityLauncher
 import Testing
 @testable import LocalityMembership
 
@@ -26,23 +27,8 @@ import Testing
         return settings
     }
 
-    /// Ports free for both UDP and TCP right now (bound to port 0 by the kernel, then released).
-    static func freePorts(_ count: Int) async throws -> [Int] {
-        var ports: [Int] = []
-        var attempts = 0
-        while ports.count < count, attempts < 50 {
-            attempts += 1
-            let tcp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-            guard let port = tcp.localAddress?.port else { continue }
-            let udp = try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
-            try await tcp.close()
-            if let udp {
-                try await udp.close()
-                if !ports.contains(port) { ports.append(port) }
-            }
-        }
-        return ports
-    }
+    /// Ports free for both UDP and TCP right now.
+    static func freePorts(_ count: Int) async throws -> [Int] { try await LoopbackPorts.free(count) }
 
     func makeNode(_ name: String, port: Int, seeds: [Int], keyring: ClusterKeyring = key) throws -> GossipMembership {
         try GossipMembership(

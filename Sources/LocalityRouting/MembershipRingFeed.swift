@@ -1,0 +1,59 @@
+import LocalityCore
+import LocalityMembership
+
+/// Keeps a `RingOwnerResolver` in step with a `MembershipProvider`, so routing follows
+/// the cluster as gossip (or any provider) sees it.
+///
+/// A member is on the ring while it is `alive` or `suspect` (a suspicion is not a
+/// failure: moving its keys on every suspicion would make ownership flap) and advertises
+/// its transport address in its metadata; it leaves the ring when it is `dead`, `left`
+/// or removed. Metadata is text of comma-separated `key=value` pairs, e.g.
+/// `transport=127.0.0.1:7101,zone=a`; the same member metadata carries other keys too.
+public enum MembershipRingFeed {
+    /// The metadata key under which a member advertises its transport address.
+    public static let transportKey = "transport"
+
+    /// Metadata advertising `transport`, followed by any `extra` pairs.
+    public static func metadata(transport: NodeAddress, extra: [String: String] = [:]) -> [UInt8] {
+        let pairs = ["\(transportKey)=\(transport)"] + extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return Array(pairs.joined(separator: ",").utf8)
+    }
+
+    /// The transport address a member advertises, or nil when it advertises none.
+    public static func transportAddress(in metadata: [UInt8]) -> NodeAddress? {
+        let text = String(decoding: metadata, as: UTF8.self)
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0] == Substring(transportKey) { return NodeAddress(parsing: String(parts[1])) }
+        }
+        return nil
+    }
+
+    /// The ring's member list for a membership view.
+    public static func routableMembers(_ members: [MemberState]) -> [NodeID: NodeAddress] {
+        var routable: [NodeID: NodeAddress] = [:]
+        for member in members where member.status == .alive || member.status == .suspect {
+            if let address = transportAddress(in: member.metadata) { routable[member.id] = address }
+        }
+        return routable
+    }
+
+    /// Applies `provider`'s events to `resolver` until the subscription ends or the task
+    /// is cancelled. The resolver is updated once per event whose change matters to the
+    /// ring (a suspicion of an already routable member does not rebuild it).
+    public static func run(provider: some MembershipProvider, resolver: RingOwnerResolver) async {
+        var view: [NodeID: MemberState] = [:]
+        var routable = resolver.members
+        for await event in provider.events() {
+            switch event {
+            case .statusChanged(let member, _): view[member.id] = member
+            case .removed(let id): view[id] = nil
+            }
+            let next = routableMembers(Array(view.values))
+            if next != routable {
+                routable = next
+                resolver.update(next)
+            }
+        }
+    }
+}
