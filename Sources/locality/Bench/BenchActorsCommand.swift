@@ -158,9 +158,10 @@ struct BenchActorsCommand: AsyncParsableCommand {
     /// child `locality actor-server` process.
     private func measureRemote() async throws -> ClosedLoop.Result {
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        let server = try ActorServerProcess.start(clusterKey: key)
+        let server = try BenchServerChild.start(["actor-server", "--port", "0"], clusterKey: key)
         defer { server.stop() }
-        let serverID = NodeID(name: "actor-server", uid: server.uid)
+        guard server.fields.count == 1, let uid = UInt64(server.fields[0]) else { throw ValidationError("actor server did not say its uid") }
+        let serverID = NodeID(name: "actor-server", uid: uid)
         let client = try await ActorBenchNode.start(
             id: NodeID(name: "bench-client", uid: UInt64.random(in: 1...UInt64.max)), clusterKey: key,
             store: MemoryStateStore(), port: 0, members: [serverID: NodeAddress(host: "127.0.0.1", port: server.port)]
@@ -223,20 +224,6 @@ struct ActorsBenchReport: Encodable {
     }
 }
 
-/// Nanosecond latencies with HdrHistogram percentiles.
-struct LatencyHistogram {
-    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-
-    mutating func record(_ duration: Duration) {
-        _ = histogram.record(UInt64(max(0, duration.nanoseconds)))
-    }
-
-    func milliseconds(at percentile: Double) -> Double {
-        let nanoseconds = percentile >= 100 ? histogram.max : histogram.valueAtPercentile(percentile)
-        return (Double(nanoseconds) / 1e6 * 1000).rounded() / 1000
-    }
-}
-
 /// Resident set size of this process, from /proc/self/statm.
 enum ResidentMemory {
     static func bytes() -> Int {
@@ -247,89 +234,3 @@ enum ResidentMemory {
     }
 }
 
-/// The actor server as a child `locality` process.
-final class ActorServerProcess {
-    let process: Process
-    let stdin: Pipe
-    let port: Int
-    let uid: UInt64
-
-    private init(process: Process, stdin: Pipe, port: Int, uid: UInt64) {
-        self.process = process
-        self.stdin = stdin
-        self.port = port
-        self.uid = uid
-    }
-
-    static func start(clusterKey: [UInt8]) throws -> ActorServerProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["actor-server", "--port", "0"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["LOCALITY_CLUSTER_KEY"] = ClusterKeyHex.encode(clusterKey)
-        process.environment = environment
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw ValidationError("actor server exited before it was ready") }
-            line.append(chunk)
-        }
-        let fields = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
-        guard fields.count == 3, fields[0] == "ready", let port = Int(fields[1]), let uid = UInt64(fields[2]) else {
-            throw ValidationError("actor server said \(String(decoding: line, as: UTF8.self))")
-        }
-        return ActorServerProcess(process: process, stdin: stdin, port: port, uid: uid)
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-}
-
-extension ClosedLoop {
-    /// `concurrency` workers, each running `call(worker, sequence)` back to back for
-    /// `seconds`; latencies in one histogram.
-    static func run(
-        concurrency: Int, seconds: Double, _ call: @escaping @Sendable (Int, Int) async throws -> Void
-    ) async throws -> Result {
-        let start = NIODeadline.now()
-        let end = start + .nanoseconds(Int64(seconds * 1e9))
-        var total = try await withThrowingTaskGroup(of: Result.self) { group in
-            for worker in 0..<concurrency {
-                group.addTask {
-                    var result = Result()
-                    var sequence = 0
-                    while true {
-                        let before = NIODeadline.now()
-                        if before >= end { break }
-                        do {
-                            try await call(worker, sequence)
-                            result.calls += 1
-                        } catch {
-                            result.errors += 1
-                        }
-                        sequence += 1
-                        _ = result.histogram.record(NIODeadline.now().uptimeNanoseconds - before.uptimeNanoseconds)
-                    }
-                    return result
-                }
-            }
-            var total = Result()
-            for try await part in group {
-                total.calls += part.calls
-                total.errors += part.errors
-                total.histogram.add(part.histogram)
-            }
-            return total
-        }
-        total.elapsedSeconds = Double(NIODeadline.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return total
-    }
-}

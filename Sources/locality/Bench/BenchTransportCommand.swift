@@ -42,7 +42,7 @@ struct BenchTransportCommand: AsyncParsableCommand {
     func run() async throws {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        let server = try EchoServerProcess.start(clusterKey: key)
+        let server = try BenchServerChild.start(["transport-echo-server", "--port", "0"], clusterKey: key)
         defer { server.stop() }
         var settings = TransportSettings()
         settings.maxInFlightPerConnection = max(settings.maxInFlightPerConnection, concurrency * 2)
@@ -54,8 +54,13 @@ struct BenchTransportCommand: AsyncParsableCommand {
         var payload = ByteBuffer()
         payload.writeRepeatingByte(0x78, count: payloadBytes)
 
-        _ = try await ClosedLoop.run(client: client, peer: peer, payload: payload, concurrency: concurrency, seconds: 1)
-        let measured = try await ClosedLoop.run(client: client, peer: peer, payload: payload, concurrency: concurrency, seconds: duration)
+        let loop: @Sendable (Double) async throws -> ClosedLoop.Result = { [concurrency, payload] seconds in
+            try await ClosedLoop.run(concurrency: concurrency, seconds: seconds) { _, _ in
+                _ = try await client.call(peer, payload: payload, deadline: .now() + .seconds(5))
+            }
+        }
+        _ = try await loop(1)
+        let measured = try await loop(duration)
         await client.shutdown()
         server.stop()
 
@@ -126,98 +131,6 @@ struct TransportBenchReport: Encodable {
         latency: p50 \(p50Milliseconds) ms, p99 \(p99Milliseconds) ms, p99.9 \(p999Milliseconds) ms, max \(maxMilliseconds) ms
         redis PING_MBULK: \(redisPingRPS.map { "\(Int($0)) requests/s" } ?? "skipped") (p50 \(redisP50Milliseconds ?? 0) ms, p99 \(redisP99Milliseconds ?? 0) ms), ratio \(ratioVsRedis.map { "\($0)" } ?? "n/a")
         """
-    }
-}
-
-/// C workers, each with one call outstanding, for a fixed time (closed loop).
-enum ClosedLoop {
-    struct Result {
-        var calls = 0
-        var errors = 0
-        var elapsedSeconds = 0.0
-        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-
-        func milliseconds(at percentile: Double) -> Double {
-            let nanoseconds = percentile >= 100 ? histogram.max : histogram.valueAtPercentile(percentile)
-            return (Double(nanoseconds) / 1e6 * 1000).rounded() / 1000
-        }
-    }
-
-    static func run(client: NodeTransport, peer: NodeAddress, payload: ByteBuffer, concurrency: Int, seconds: Double) async throws -> Result {
-        let start = NIODeadline.now()
-        let end = start + .nanoseconds(Int64(seconds * 1e9))
-        var total = try await withThrowingTaskGroup(of: Result.self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var result = Result()
-                    while true {
-                        let before = NIODeadline.now()
-                        if before >= end { break }
-                        do {
-                            _ = try await client.call(peer, payload: payload, deadline: before + .seconds(5))
-                            result.calls += 1
-                        } catch {
-                            result.errors += 1
-                        }
-                        _ = result.histogram.record(NIODeadline.now().uptimeNanoseconds - before.uptimeNanoseconds)
-                    }
-                    return result
-                }
-            }
-            var total = Result()
-            for try await part in group {
-                total.calls += part.calls
-                total.errors += part.errors
-                total.histogram.add(part.histogram)
-            }
-            return total
-        }
-        total.elapsedSeconds = Double(NIODeadline.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return total
-    }
-}
-
-/// The echo server as a child `locality` process.
-final class EchoServerProcess {
-    let process: Process
-    let stdin: Pipe
-    let port: Int
-
-    private init(process: Process, stdin: Pipe, port: Int) {
-        self.process = process
-        self.stdin = stdin
-        self.port = port
-    }
-
-    static func start(clusterKey: [UInt8]) throws -> EchoServerProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["transport-echo-server", "--port", "0"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["LOCALITY_CLUSTER_KEY"] = ClusterKeyHex.encode(clusterKey)
-        process.environment = environment
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw ValidationError("echo server exited before it was ready") }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("ready "), let port = Int(text.dropFirst(6)) else {
-            throw ValidationError("echo server said \(text)")
-        }
-        return EchoServerProcess(process: process, stdin: stdin, port: port)
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
     }
 }
 

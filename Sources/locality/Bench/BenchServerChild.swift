@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+
+/// A benchmark's server half as a child `locality` process (`transport-echo-server`,
+/// `actor-server`): started from this very binary with the cluster key in its
+/// environment, ready once it prints `ready <port> [fields…]`, stopped by closing its stdin.
+final class BenchServerChild {
+    let process: Process
+    let stdin: Pipe
+    /// The port it listens on.
+    let port: Int
+    /// Whatever it printed after the port on its ready line.
+    let fields: [String]
+
+    private init(process: Process, stdin: Pipe, port: Int, fields: [String]) {
+        self.process = process
+        self.stdin = stdin
+        self.port = port
+        self.fields = fields
+    }
+
+    static func start(_ arguments: [String], clusterKey: [UInt8]) throws -> BenchServerChild {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["LOCALITY_CLUSTER_KEY"] = ClusterKeyHex.encode(clusterKey)
+        process.environment = environment
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw ValidationError("\(arguments[0]) exited before it was ready") }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let words = text.split(separator: " ").map(String.init)
+        guard words.count >= 2, words[0] == "ready", let port = Int(words[1]) else {
+            throw ValidationError("\(arguments[0]) said \(text)")
+        }
+        return BenchServerChild(process: process, stdin: stdin, port: port, fields: Array(words.dropFirst(2)))
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}
