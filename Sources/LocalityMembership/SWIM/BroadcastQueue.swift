@@ -13,15 +13,20 @@ struct BroadcastQueue: Sendable {
     private struct Entry: Sendable {
         var update: GossipUpdate
         var transmits: Int
+        /// 0 for a free entry (generations start at 1).
         var generation: UInt64
     }
 
     private struct Slot: Sendable {
-        var id: NodeID
+        var entry: Int32
         var generation: UInt64
     }
 
-    private var entries: [NodeID: Entry] = [:]
+    /// Entries by position; `positions` finds a member's entry, `freeEntries` lists unused ones.
+    /// The stacks refer to positions, so handing updates out hashes no member id.
+    private var entries: [Entry] = []
+    private var positions: [NodeID: Int32] = [:]
+    private var freeEntries: [Int32] = []
     /// `levels[t]` holds the members whose update was sent `t` times (stale slots are skipped).
     private var levels: [[Slot]] = []
     private var nextGeneration: UInt64 = 0
@@ -32,25 +37,40 @@ struct BroadcastQueue: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    var count: Int { entries.count }
-    var isEmpty: Bool { entries.isEmpty }
+    var count: Int { positions.count }
+    var isEmpty: Bool { positions.isEmpty }
 
     /// The update queued about `id`, if any.
-    func pending(about id: NodeID) -> GossipUpdate? { entries[id]?.update }
+    func pending(about id: NodeID) -> GossipUpdate? { positions[id].map { entries[Int($0)].update } }
 
     /// Queues `update`, replacing any older update about the same member.
     mutating func enqueue(_ update: GossipUpdate) {
-        if entries[update.state.id] != nil { staleSlots += 1 }
         nextGeneration &+= 1
-        entries[update.state.id] = Entry(update: update, transmits: 0, generation: nextGeneration)
-        push(Slot(id: update.state.id, generation: nextGeneration), level: 0)
-        if entries.count > capacity { shedMostTransmitted() }
-        if staleSlots > 2 * entries.count + 64 { compact() }
+        let entry = Entry(update: update, transmits: 0, generation: nextGeneration)
+        let position: Int32
+        if let existing = positions[update.state.id] {
+            staleSlots += 1
+            position = existing
+            entries[Int(position)] = entry
+        } else if let free = freeEntries.popLast() {
+            position = free
+            entries[Int(position)] = entry
+            positions[update.state.id] = position
+        } else {
+            position = Int32(entries.count)
+            entries.append(entry)
+            positions[update.state.id] = position
+        }
+        push(Slot(entry: position, generation: nextGeneration), level: 0)
+        if positions.count > capacity { shedMostTransmitted() }
+        if staleSlots > 2 * positions.count + 64 { compact() }
     }
 
     /// Removes any queued update about `id`.
     mutating func remove(_ id: NodeID) {
-        if entries.removeValue(forKey: id) != nil { staleSlots += 1 }
+        guard let position = positions.removeValue(forKey: id) else { return }
+        release(position)
+        staleSlots += 1
     }
 
     /// Takes updates whose encoded sizes fit in `budget` bytes, fewest-sent and newest first,
@@ -63,26 +83,28 @@ struct BroadcastQueue: Sendable {
         var level = 0
         scan: while level < levels.count {
             while let slot = levels[level].popLast() {
-                guard let entry = entries[slot.id], entry.generation == slot.generation else {
+                let position = Int(slot.entry)
+                guard entries[position].generation == slot.generation else {
                     staleSlots -= 1
                     continue
                 }
-                if slot.id == skipping {
+                if let skipping, entries[position].update.state.id == skipping {
                     deferred.append((slot, level))
                     continue
                 }
-                let size = entry.update.encodedSize
+                let size = entries[position].update.encodedSize
                 if size > remaining {
                     deferred.append((slot, level))
                     break scan
                 }
                 remaining -= size
-                taken.append(entry.update)
-                let transmits = entry.transmits + 1
+                taken.append(entries[position].update)
+                let transmits = entries[position].transmits + 1
                 if transmits >= retransmitLimit {
-                    entries.removeValue(forKey: slot.id)
+                    positions.removeValue(forKey: entries[position].update.state.id)
+                    release(slot.entry)
                 } else {
-                    entries[slot.id]?.transmits = transmits
+                    entries[position].transmits = transmits
                     deferred.append((slot, transmits))
                 }
             }
@@ -91,6 +113,13 @@ struct BroadcastQueue: Sendable {
         // Re-queued in reverse so the newest stays on top of each stack.
         for (slot, level) in deferred.reversed() { push(slot, level: level) }
         return taken
+    }
+
+    /// Frees an entry whose member was already removed from `positions`.
+    private mutating func release(_ position: Int32) {
+        entries[Int(position)].generation = 0
+        entries[Int(position)].update.state.metadata = []
+        freeEntries.append(position)
     }
 
     private mutating func push(_ slot: Slot, level: Int) {
@@ -103,8 +132,9 @@ struct BroadcastQueue: Sendable {
         while level >= 0 {
             while let slot = levels[level].first {
                 levels[level].removeFirst()
-                if let entry = entries[slot.id], entry.generation == slot.generation {
-                    entries.removeValue(forKey: slot.id)
+                if entries[Int(slot.entry)].generation == slot.generation {
+                    positions.removeValue(forKey: entries[Int(slot.entry)].update.state.id)
+                    release(slot.entry)
                     return
                 }
                 staleSlots -= 1
@@ -115,7 +145,7 @@ struct BroadcastQueue: Sendable {
 
     private mutating func compact() {
         for level in levels.indices {
-            levels[level].removeAll { slot in entries[slot.id]?.generation != slot.generation }
+            levels[level].removeAll { slot in entries[Int(slot.entry)].generation != slot.generation }
         }
         staleSlots = 0
     }

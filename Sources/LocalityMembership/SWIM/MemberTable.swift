@@ -1,23 +1,18 @@
 import LocalityCore
 
-/// One member in the local view.
-struct MemberRecord: Sendable {
-    var state: MemberState
-    /// When `state.status` last changed (reaping counts from here).
-    var changedAt: Timestamp
-    /// Position in `MemberTable.live`, or -1 when dead or left.
-    var liveIndex: Int32
-    /// False for a free slot.
-    var occupied = true
-}
-
 /// The local view of every other member, stored in dense slots so that the probe order,
 /// the live set and timers refer to small integers, and random choice among live members
 /// is O(1). Bounded by `capacity`; over it `insert` refuses new members.
+///
+/// Id → slot lookup is an open-addressing table of slots (linear probing, at most 3/4
+/// full, backward-shift deletion) keyed by `slotHash`: 4 bytes a bucket where a
+/// `[NodeID: Int32]` entry takes 28, and a cheaper hash than `Hasher` on the gossip path.
 struct MemberTable: Sendable {
     /// Slot-indexed records; free slots have `occupied == false`.
     private(set) var records: [MemberRecord] = []
-    private var slotOf: [NodeID: Int32] = [:]
+    /// Open-addressing buckets holding slots, `MemberTable.empty` when unused; a power of two long.
+    private var buckets: [Int32] = []
+    private var indexed = 0
     private var freeSlots: [Int32] = []
     /// Slots of members that are alive or suspect.
     private(set) var live: [Int32] = []
@@ -27,10 +22,28 @@ struct MemberTable: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Members held (any status).
-    var count: Int { slotOf.count }
+    /// Reserves room for `count` members in total (bootstrap: no growth slack).
+    mutating func reserveCapacity(_ count: Int) {
+        let wanted = min(count, capacity)
+        records.reserveCapacity(wanted)
+        live.reserveCapacity(wanted)
+        if wanted * 4 > buckets.count * 3 { rehash(toHold: wanted) }
+    }
 
-    func slot(of id: NodeID) -> Int32? { slotOf[id] }
+    /// Members held (any status).
+    var count: Int { indexed }
+
+    func slot(of id: NodeID) -> Int32? {
+        guard !buckets.isEmpty else { return nil }
+        let mask = buckets.count - 1
+        var bucket = Int(truncatingIfNeeded: Self.slotHash(id)) & mask
+        while true {
+            let slot = buckets[bucket]
+            if slot == Self.empty { return nil }
+            if records[Int(slot)].holds(id) { return slot }
+            bucket = (bucket + 1) & mask
+        }
+    }
 
     subscript(slot: Int32) -> MemberRecord {
         _read { yield records[Int(slot)] }
@@ -38,19 +51,20 @@ struct MemberTable: Sendable {
     }
 
     func record(_ id: NodeID) -> MemberRecord? {
-        guard let slot = slotOf[id] else { return nil }
+        guard let slot = slot(of: id) else { return nil }
         return records[Int(slot)]
     }
 
     /// True when `slot` holds a member that is alive or suspect.
     func isLive(_ slot: Int32) -> Bool {
-        Int(slot) < records.count && records[Int(slot)].occupied && records[Int(slot)].liveIndex >= 0
+        Int(slot) < records.count && records[Int(slot)].liveIndex >= 0
     }
 
-    /// Adds a member. Returns nil when the table is full.
+    /// Adds a member that is not held yet. Returns nil when the table is full.
     mutating func insert(_ state: MemberState, now: Timestamp) -> Int32? {
-        guard slotOf.count < capacity else { return nil }
-        let record = MemberRecord(state: state, changedAt: now, liveIndex: -1)
+        guard indexed < capacity else { return nil }
+        if (indexed + 1) * 4 > buckets.count * 3 { rehash(toHold: indexed + 1) }
+        let record = MemberRecord(state: state, changedAt: now)
         let slot: Int32
         if let reused = freeSlots.popLast() {
             slot = reused
@@ -59,7 +73,8 @@ struct MemberTable: Sendable {
             slot = Int32(records.count)
             records.append(record)
         }
-        slotOf[state.id] = slot
+        place(slot, hash: Self.slotHash(state.id))
+        indexed += 1
         if state.status == .alive || state.status == .suspect { markLive(slot) }
         return slot
     }
@@ -68,9 +83,9 @@ struct MemberTable: Sendable {
     mutating func remove(_ slot: Int32) {
         guard records[Int(slot)].occupied else { return }
         if records[Int(slot)].liveIndex >= 0 { markNotLive(slot) }
-        slotOf.removeValue(forKey: records[Int(slot)].state.id)
-        records[Int(slot)].occupied = false
-        records[Int(slot)].state.metadata = []
+        unindex(slot)
+        records[Int(slot)].liveIndex = MemberRecord.free
+        records[Int(slot)].metadata = []
         freeSlots.append(slot)
     }
 
@@ -88,7 +103,67 @@ struct MemberTable: Sendable {
             live[index] = last
             self[last].liveIndex = Int32(index)
         }
-        self[slot].liveIndex = -1
+        self[slot].liveIndex = MemberRecord.notLive
+    }
+
+    // MARK: - Id index
+
+    private static let empty: Int32 = -1
+
+    /// FNV-1a over the name, seeded with the uid, then murmur3's 64-bit finalizer.
+    /// Deterministic (no per-process seed), so lookups cost the same in every run.
+    static func slotHash(_ id: NodeID) -> UInt64 {
+        var hash = id.uid ^ 0xcbf2_9ce4_8422_2325
+        for byte in id.name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        hash ^= hash >> 33
+        hash &*= 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        hash &*= 0xc4ce_b9fe_1a85_ec53
+        hash ^= hash >> 33
+        return hash
+    }
+
+    /// Puts `slot` in the first unused bucket from its home bucket on.
+    private mutating func place(_ slot: Int32, hash: UInt64) {
+        let mask = buckets.count - 1
+        var bucket = Int(truncatingIfNeeded: hash) & mask
+        while buckets[bucket] != Self.empty { bucket = (bucket + 1) & mask }
+        buckets[bucket] = slot
+    }
+
+    /// Removes `slot` (still holding its id) from the index; later entries of its probe run
+    /// shift back so that lookups need no deletion markers.
+    private mutating func unindex(_ slot: Int32) {
+        let mask = buckets.count - 1
+        var hole = Int(truncatingIfNeeded: Self.slotHash(records[Int(slot)].id)) & mask
+        while buckets[hole] != slot {
+            guard buckets[hole] != Self.empty else { return }
+            hole = (hole + 1) & mask
+        }
+        var next = hole
+        while true {
+            next = (next + 1) & mask
+            let moved = buckets[next]
+            if moved == Self.empty { break }
+            let home = Int(truncatingIfNeeded: Self.slotHash(records[Int(moved)].id)) & mask
+            // `moved` may fill the hole when the hole lies on its path from home to `next`.
+            if (next - home) & mask >= (next - hole) & mask {
+                buckets[hole] = moved
+                hole = next
+            }
+        }
+        buckets[hole] = Self.empty
+        indexed -= 1
+    }
+
+    /// Rebuilds the index with room for `count` members at most 3/4 full.
+    private mutating func rehash(toHold count: Int) {
+        var size = max(8, buckets.count)
+        while count * 4 > size * 3 { size *= 2 }
+        buckets = Array(repeating: Self.empty, count: size)
+        for slot in records.indices where records[slot].occupied {
+            place(Int32(slot), hash: Self.slotHash(records[slot].id))
+        }
     }
 
     /// Up to `count` distinct live members chosen uniformly at random, excluding `excluded`.

@@ -8,6 +8,9 @@ struct ProbeRound: Sendable {
     private var order: [Int32] = []
     private var position = 0
 
+    /// Reserves room for `count` members (bootstrap: no growth slack).
+    mutating func reserveCapacity(_ count: Int) { order.reserveCapacity(count) }
+
     /// Places a new member at a random position of the current round (swap, O(1)).
     mutating func insert(_ slot: Int32, random: inout SeededRandom) {
         order.append(slot)

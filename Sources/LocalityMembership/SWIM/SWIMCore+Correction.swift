@@ -17,8 +17,8 @@ extension SWIMCore {
             guard !hasLeft, accused.incarnation < selfState.incarnation else { return nil }
             return GossipUpdate(state: selfState, origin: id)
         }
-        guard let slot = table.slot(of: accused.id), table[slot].state.status == .alive,
-            accused.incarnation < table[slot].state.incarnation
+        guard let slot = table.slot(of: accused.id), table[slot].status == .alive,
+            accused.incarnation < table[slot].incarnation
         else { return nil }
         return GossipUpdate(state: table[slot].state, origin: id)
     }

@@ -29,7 +29,7 @@ extension SWIMCore {
     mutating func gossipRound(into out: inout [SWIMDirective]) {
         guard !broadcasts.isEmpty else { return }
         for slot in table.randomLive(settings.gossipNodes, excluding: nil, random: &random) {
-            let directive = datagram(.gossip, to: table[slot].state.address)
+            let directive = datagram(.gossip, to: table[slot].address)
             guard case let .send(envelope, _, _) = directive, !envelope.gossip.isEmpty else { break }
             out.append(directive)
         }
@@ -39,8 +39,8 @@ extension SWIMCore {
     mutating func startPushPull(now: Timestamp, into out: inout [SWIMDirective]) {
         guard let slot = table.randomLive(1, excluding: nil, random: &random).first else { return }
         let message = SWIMMessage.pushPull(isJoin: false, isReply: false, states: fullState())
-        pushPullPartner = table[slot].state.address
-        out.append(.send(envelope(message), to: table[slot].state.address, via: .stream))
+        pushPullPartner = table[slot].address
+        out.append(.send(envelope(message), to: table[slot].address, via: .stream))
     }
 
     /// Every member we hold, ourselves included.

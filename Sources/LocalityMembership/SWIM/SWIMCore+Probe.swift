@@ -66,7 +66,7 @@ extension SWIMCore {
             let request = SWIMMessage.pingRequest(
                 sequence: current.sequence, target: current.target, targetAddress: current.targetAddress,
                 wantsNack: true)
-            out.append(datagram(request, to: table[helper].state.address))
+            out.append(datagram(request, to: table[helper].address))
         }
         current.expectedNacks = helpers.count
         let ping = SWIMMessage.ping(sequence: current.sequence, target: current.target)

@@ -37,8 +37,8 @@ extension SWIMCore {
             return
         }
         // Field reads first: most gossip is a duplicate and must not copy the record.
-        guard state.incarnation > table[slot].state.incarnation else { return }
-        let previousStatus = table[slot].state.status
+        guard state.incarnation > table[slot].incarnation else { return }
+        let previousStatus = table[slot].status
         table[slot].state = state
         if previousStatus != .alive { suspicions.removeValue(forKey: slot) }
         if previousStatus != .alive {
@@ -60,8 +60,8 @@ extension SWIMCore {
             return
         }
         guard let slot = table.slot(of: state.id) else { return }
-        guard state.incarnation >= table[slot].state.incarnation else { return }
-        let previousStatus = table[slot].state.status
+        guard state.incarnation >= table[slot].incarnation else { return }
+        let previousStatus = table[slot].status
         if previousStatus == .suspect, var suspicion = suspicions[slot] {
             // Lifeguard §IV.B: an independent suspicion shortens the timeout; re-gossip it.
             if state.incarnation == suspicion.incarnation, suspicion.confirm(from: update.origin) {
@@ -92,8 +92,8 @@ extension SWIMCore {
             return
         }
         guard let slot = table.slot(of: state.id) else { return }
-        let previousStatus = table[slot].state.status
-        guard state.incarnation >= table[slot].state.incarnation, previousStatus == .alive || previousStatus == .suspect
+        let previousStatus = table[slot].status
+        guard state.incarnation >= table[slot].incarnation, previousStatus == .alive || previousStatus == .suspect
         else { return }
         var declared = table[slot].state
         declared.incarnation = state.incarnation
@@ -119,7 +119,7 @@ extension SWIMCore {
     /// deadline has passed, declare the member dead (SWIM §4.2).
     mutating func suspicionMayExpire(_ member: NodeID, now: Timestamp, into out: inout [SWIMDirective]) {
         guard let slot = table.slot(of: member), let suspicion = suspicions[slot], suspicion.deadline <= now,
-            table[slot].state.status == .suspect
+            table[slot].status == .suspect
         else { return }
         var declared = table[slot].state
         declared.status = .dead
@@ -134,13 +134,13 @@ extension SWIMCore {
     mutating func reapIfDue(_ member: NodeID, now: Timestamp, into out: inout [SWIMDirective]) {
         guard let slot = table.slot(of: member) else { return }
         let record = table[slot]
-        guard record.state.status == .dead || record.state.status == .left,
+        guard record.status == .dead || record.status == .left,
             record.changedAt + settings.reapAfter <= now
         else { return }
         table.remove(slot)
         suspicions.removeValue(forKey: slot)
         broadcasts.remove(member)
-        addTombstone(member, incarnation: record.state.incarnation, now: now)
+        addTombstone(member, incarnation: record.incarnation, now: now)
         out.append(.event(.removed(member)))
     }
 

@@ -96,6 +96,9 @@ public struct SWIMCore: Sendable {
     /// the members are added without being gossiped. Returns their first-seen events.
     public mutating func bootstrap(_ states: [MemberState], now: Timestamp) -> [SWIMDirective] {
         var out: [SWIMDirective] = []
+        out.reserveCapacity(states.count)
+        table.reserveCapacity(table.count + states.count)
+        probeRound.reserveCapacity(table.count + states.count)
         for state in states where state.id != id && table.slot(of: state.id) == nil {
             guard state.metadata.count <= settings.maxMetadataBytes,
                 let slot = table.insert(state, now: now)
@@ -195,10 +198,10 @@ public struct SWIMCore: Sendable {
         guard pushPullPartner == address, !hasLeft else { return [] }
         pushPullPartner = nil
         var out: [SWIMDirective] = []
-        let excluded = table.live.first { table[$0].state.address == address }
+        let excluded = table.live.first { table[$0].address == address }
         if let slot = table.randomLive(1, excluding: excluded, random: &random).first {
             let message = SWIMMessage.pushPull(isJoin: false, isReply: false, states: fullState())
-            out.append(.send(envelope(message), to: table[slot].state.address, via: .stream))
+            out.append(.send(envelope(message), to: table[slot].address, via: .stream))
         }
         return out
     }

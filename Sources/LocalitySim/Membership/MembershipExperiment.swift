@@ -49,7 +49,7 @@ public struct MembershipExperiment: Sendable {
         }
         var network = network
         network.loss = loss
-        var engine = SimEngine(processes: processes, network: network, seed: random.next())
+        var engine = SimEngine(processes: consume processes, network: network, seed: random.next())
 
         let window = faultWindow ?? min(.seconds(60), duration / 4)
         var order = Array(0..<nodes)

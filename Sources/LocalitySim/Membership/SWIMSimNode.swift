@@ -25,34 +25,42 @@ public struct SWIMSimNode: SimProcess {
     public static func index(of address: NodeAddress) -> Int { address.port - basePort }
 
     public mutating func start(now: Timestamp) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
-        effects(core.join(seeds: seeds, now: now))
+        // Directives first, then a static conversion: `effects(core.…)` on self would load a
+        // copy of `self` before mutating `core`, and every table write would copy the table.
+        let directives = core.join(seeds: seeds, now: now)
+        return Self.effects(directives, overhead: core.settings.envelopeOverheadBytes)
     }
 
     public mutating func receive(_ message: SWIMEnvelope, from: Int, reliable: Bool, now: Timestamp)
         -> [SimEffect<SWIMEnvelope, MembershipEvent>]
     {
-        effects(core.receive(message, via: reliable ? .stream : .datagram, now: now))
+        let directives = core.receive(message, via: reliable ? .stream : .datagram, now: now)
+        return Self.effects(directives, overhead: core.settings.envelopeOverheadBytes)
     }
 
     public mutating func deliveryFailed(_ message: SWIMEnvelope, to: Int, now: Timestamp)
         -> [SimEffect<SWIMEnvelope, MembershipEvent>]
     {
-        effects(core.streamFailed(to: Self.address(of: to), now: now))
+        let directives = core.streamFailed(to: Self.address(of: to), now: now)
+        return Self.effects(directives, overhead: core.settings.envelopeOverheadBytes)
     }
 
     public mutating func tick(now: Timestamp) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
-        effects(core.tick(now: now))
+        let directives = core.tick(now: now)
+        return Self.effects(directives, overhead: core.settings.envelopeOverheadBytes)
     }
 
     public var nextDeadline: Timestamp { core.nextDeadline }
 
-    private func effects(_ directives: [SWIMDirective]) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
+    private static func effects(_ directives: [SWIMDirective], overhead: Int)
+        -> [SimEffect<SWIMEnvelope, MembershipEvent>]
+    {
         directives.map { directive in
             switch directive {
             case let .send(envelope, to, via):
                 .send(
                     envelope, to: Self.index(of: to), reliable: via == .stream,
-                    bytes: envelope.estimatedEncodedSize(overhead: core.settings.envelopeOverheadBytes))
+                    bytes: envelope.estimatedEncodedSize(overhead: overhead))
             case let .event(event):
                 .observe(event)
             }
