@@ -199,7 +199,7 @@ let package = Package(
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityMembership", "LocalityLauncher", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "LocalityHummingbirdTests", dependencies: ["LocalityHummingbird", "LocalityRouting", "LocalityTransport", "LocalityCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "LocalityHummingbirdTests", dependencies: ["LocalityHummingbird", "LocalityLauncher", "LocalityRouting", "LocalityTransport", "LocalityCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore"]),
         .testTarget(
             name: "LocalityActorsTests",

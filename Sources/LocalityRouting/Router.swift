@@ -139,11 +139,31 @@ public final class Router: TransportHandler {
         guard let transport = transport.withLock({ $0 }) else {
             throw LocalityError(.internal, "router of \(local) has no transport attached")
         }
+        try await confirmIdentity(of: owner, at: address, via: transport, key: envelope.key, deadline: deadline)
         counters.withLock { $0.forwarded += 1 }
         forwardsCounter.increment()
         var next = envelope
         next.hops += 1
         return try await transport.call(address, payload: next.encoded(), deadline: deadline)
+    }
+
+    /// Sticky routing must reach the owner itself, not whoever listens at its last known
+    /// address: a peer there that fails the cluster-key handshake (another cluster took
+    /// the port) or is another node (the owner restarted under a new uid) makes the owner
+    /// `unavailable` to us, which is retried after re-resolving. The identity is the one
+    /// authenticated by the handshake and cached with the connection.
+    private func confirmIdentity(
+        of owner: NodeID, at address: NodeAddress, via transport: NodeTransport, key: String, deadline: NIODeadline
+    ) async throws {
+        let identity: NodeID
+        do {
+            identity = try await transport.peerIdentity(address, deadline: deadline)
+        } catch let error as LocalityError where error.code == .unauthenticated {
+            throw LocalityError(.unavailable, "owner \(owner) of key \(key) is unreachable: the peer at \(address) is not in this cluster (\(error.message))")
+        }
+        guard identity == owner else {
+            throw LocalityError(.unavailable, "owner \(owner) of key \(key) is unreachable: \(address) is now \(identity)")
+        }
     }
 
     private func isRetryable(_ error: LocalityError) -> Bool {

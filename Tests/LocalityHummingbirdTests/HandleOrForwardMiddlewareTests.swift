@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import LocalityLauncher
 import LocalityCore
 import LocalityRouting
 import LocalityTransport
@@ -86,11 +87,14 @@ struct HandleOrForwardMiddlewareTests {
     @Test func anUnreachableOwnerBecomesA503WithACode() async throws {
         let (nodes, resolver) = try await Self.cluster(["h1", "h2"])
         let key = try #require((0..<100).map { "k\($0)" }.first { resolver.owner(of: $0) == nodes[1].id })
-        await nodes[1].transport.shutdown()
+        // h2 stays the owner but its address stops answering (a port that refuses every
+        // connection; closing h2's server could hand its port to a parallel test's node).
+        let unreachable = try UnreachablePort()
+        resolver.update([nodes[0].id: resolver.address(of: nodes[0].id)!, nodes[1].id: NodeAddress(host: "127.0.0.1", port: unreachable.port)])
         let (status, body) = try await nodes[0].get("/who/\(key)")
         #expect(status == .serviceUnavailable)
         #expect(body.contains("\"code\":\"unavailable\""))
-        await nodes[0].transport.shutdown()
+        for node in nodes { await node.transport.shutdown() }
     }
 
     @Test func forwardedHTTPRoundTrips() throws {

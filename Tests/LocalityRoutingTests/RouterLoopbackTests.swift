@@ -16,6 +16,11 @@ struct NameHandler: RoutedHandler {
     }
 }
 
+/// A transport handler that answers every call: what a wrong peer would do.
+struct AnswersAnything: TransportHandler {
+    func handle(_ request: TransportRequest) async throws -> ByteBuffer { ByteBuffer(string: "not the owner") }
+}
+
 /// One node: transport + router.
 struct TestNode {
     let id: NodeID
@@ -170,6 +175,39 @@ struct RouterLoopbackTests {
         #expect(forwarded == 3)
         #expect(hits == 1)
         for node in nodes { await node.transport.shutdown() }
+    }
+
+    @Test func aForwardReachesTheOwnerItselfNotWhoeverHoldsItsOldAddress() async throws {
+        let shared = RingOwnerResolver()
+        let nodes = try await TestCluster.start(names: ["n1", "n2"], resolvers: { _ in shared })
+        let owner = nodes[1].id
+        // Another node of this cluster, and a node of another cluster, at addresses the
+        // ring still believes are n2's.
+        let impostor = NodeTransport(identity: NodeID(name: "n2", uid: 99), clusterKey: TestCluster.key, handler: AnswersAnything())
+        let stranger = NodeTransport(identity: NodeID(name: "stranger", uid: 7), clusterKey: Array("another-cluster".utf8), handler: AnswersAnything())
+        let impostorAddress = try await impostor.bind(host: "127.0.0.1", port: 0)
+        let strangerAddress = try await stranger.bind(host: "127.0.0.1", port: 0)
+        let key = try #require((0..<200).map { "k\($0)" }.first { key in
+            shared.update(TestCluster.members(nodes))
+            return shared.owner(of: key) == owner
+        })
+        for (address, expected) in [(impostorAddress, "is now"), (strangerAddress, "not in this cluster")] {
+            shared.update([nodes[0].id: nodes[0].address, owner: address])
+            let before = nodes[0].router.stats.retries
+            do {
+                _ = try await nodes[0].router.handleOrForward(key: key, body: ByteBuffer(), deadline: TestCluster.deadline(.seconds(10)))
+                Issue.record("a request for \(owner) was answered at \(address)")
+            } catch let error as LocalityError {
+                #expect(error.code == .unavailable)
+                #expect(error.message.contains(expected), "\(error.message)")
+            }
+            #expect(nodes[0].router.stats.retries - before == RoutingSettings().retryBudget)
+        }
+        // Back at its real address, the owner answers.
+        shared.update(TestCluster.members(nodes))
+        let reply = try await nodes[0].router.handleOrForward(key: key, body: ByteBuffer(), deadline: TestCluster.deadline(.seconds(10)))
+        #expect(String(buffer: reply) == "n2 \(key)")
+        for transport in [impostor, stranger] + nodes.map(\.transport) { await transport.shutdown() }
     }
 
     @Test func notOwnerFromTheLocalHandlerIsReturnedAndRetriedUpstream() async throws {
