@@ -116,7 +116,7 @@ distributed actor SlowStart: VirtualActor {
     }
 
     func onActivate() async throws {
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .seconds(2))
         Self.activations.withLock { $0 += 1 }
     }
 

@@ -161,15 +161,15 @@ struct RouterLoopbackTests {
         let nodes = try await TestCluster.start(names: ["n1", "n2"], resolvers: { id in views[id]!.ring })
         views[ids[0]]!.pin(to: nodes[1], others: nodes)
         views[ids[1]]!.pin(to: nodes[0], others: nodes)
-        let started = ContinuousClock.now
+        // A loop must end at the hop limit, long before this deadline: the error's message
+        // and the forward count below say which of the two ended it (no wall-clock check).
         do {
-            _ = try await nodes[0].router.handleOrForward(key: "k", body: ByteBuffer(), deadline: TestCluster.deadline(.seconds(2)))
+            _ = try await nodes[0].router.handleOrForward(key: "k", body: ByteBuffer(), deadline: TestCluster.deadline(.seconds(30)))
             Issue.record("a loop produced an answer")
         } catch let error as LocalityError {
             #expect(error.code == .unavailable)
             #expect(error.message.hasPrefix(Router.hopLimitMessage))
         }
-        #expect(ContinuousClock.now - started < .seconds(1))
         let forwarded = nodes.map(\.router.stats.forwarded).reduce(0, +)
         let hits = nodes.map(\.router.stats.hopLimitHits).reduce(0, +)
         #expect(forwarded == 3)

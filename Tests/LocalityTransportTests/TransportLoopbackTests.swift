@@ -39,7 +39,8 @@ struct TransportLoopbackTests {
         await #expect(throws: LocalityError.self) {
             _ = try await client.call(address, payload: SleepHandler.payload(milliseconds: 5_000), deadline: Loopback.deadline(.milliseconds(100)))
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Well before the handler's 5 s: the deadline, not the reply, ended the call.
+        #expect(ContinuousClock.now - started < .seconds(4))
         #expect(client.counters.errors[.deadlineExceeded] == 1)
         try await eventually { sleeper.cancellations.withLock { $0 } == 1 }
         await client.shutdown()
@@ -194,16 +195,16 @@ struct TransportLoopbackTests {
         let (server, address) = try await Loopback.transport("server", handler: SleepHandler())
         let (client, _) = try await Loopback.transport("client", settings: settings, handler: EchoHandler())
         let slow = (0..<4).map { _ in
-            Task { try await client.call(address, payload: SleepHandler.payload(milliseconds: 2_000), deadline: Loopback.deadline(.seconds(10))) }
+            Task { try await client.call(address, payload: SleepHandler.payload(milliseconds: 5_000), deadline: Loopback.deadline(.seconds(15))) }
         }
         let connection = try await client.connection(to: address, deadline: Loopback.deadline(.seconds(2)))
         try await eventually { connection.inFlight == 4 }
         let started = ContinuousClock.now
         await #expect(throws: LocalityError.self) {
-            _ = try await client.call(address, payload: SleepHandler.payload(milliseconds: 0), deadline: Loopback.deadline(.seconds(5)))
+            _ = try await client.call(address, payload: SleepHandler.payload(milliseconds: 0), deadline: Loopback.deadline(.seconds(10)))
         }
-        // Refused without waiting for a slot (the slots free up only after 2 s).
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // Refused without waiting for a slot (the slots free up only after 5 s).
+        #expect(ContinuousClock.now - started < .seconds(4))
         #expect(client.counters.errors[.overloaded] == 1)
         for task in slow { _ = try await task.value }
         await client.shutdown()
