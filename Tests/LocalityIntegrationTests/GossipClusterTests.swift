@@ -56,7 +56,9 @@ import Testing
         var intruderSeen = false
         let noteIntruder: ([String: MemberStatus]) -> Void = { view in if view["intruder"] != nil { intruderSeen = true } }
 
-        let converged = await waitUntil(Array(ports.prefix(5)), keyring: keyring, seconds: 20, observe: noteIntruder) { view in
+        // Up to one push-pull interval (30 s) past 15 s: a starved machine can lose gossip,
+        // which anti-entropy then heals; convergence time is not what this test pins.
+        let converged = await waitUntil(Array(ports.prefix(5)), keyring: keyring, seconds: 45, observe: noteIntruder) { view in
             names.allSatisfy { view[$0] == .alive }
         }
         #expect(converged != nil, "not all 5 nodes saw 5 alive; n1 log:\n\(cluster.log("n1"))")

@@ -21,16 +21,20 @@ struct MembershipRoutingTests {
     }
 
     static func start(names: [String]) async throws -> [GossipNode] {
-        let ports = try await LoopbackPorts.free(names.count)
-        try #require(ports.count == names.count)
         var swim = SWIMSettings()
         swim.probeInterval = .milliseconds(200)
         swim.probeTimeout = .milliseconds(100)
         swim.gossipInterval = .milliseconds(50)
+        // Anti-entropy at test speed: a gossip update lost on a loaded machine is healed
+        // by the next push-pull, as in production, only sooner than the 30 s default.
+        swim.pushPullInterval = .seconds(1)
         var shell = GossipSettings()
         shell.leaveGracePeriod = .milliseconds(300)
         shell.joinRetryInterval = .milliseconds(200)
-        var nodes: [GossipNode] = []
+        // Transports first: they bind port 0, and the kernel could otherwise hand one of
+        // them a gossip port that was free a moment earlier.
+        var routed: [TestNode] = []
+        var resolvers: [RingOwnerResolver] = []
         for (index, name) in names.enumerated() {
             let id = NodeID(name: name, uid: UInt64(100 + index))
             let resolver = RingOwnerResolver()
@@ -38,15 +42,23 @@ struct MembershipRoutingTests {
             let transport = NodeTransport(identity: id, clusterKey: TestCluster.key, handler: router)
             router.attach(transport)
             let transportAddress = try await transport.bind(host: "127.0.0.1", port: 0)
+            routed.append(TestNode(id: id, transport: transport, router: router, address: transportAddress))
+            resolvers.append(resolver)
+        }
+        let ports = try await LoopbackPorts.free(names.count)
+        try #require(ports.count == names.count)
+        var nodes: [GossipNode] = []
+        for (index, node) in routed.enumerated() {
             let gossip = try GossipMembership(
-                name: name, address: NodeAddress(host: "127.0.0.1", port: ports[index]),
+                name: node.id.name, address: NodeAddress(host: "127.0.0.1", port: ports[index]),
                 seeds: index == 0 ? [] : [NodeAddress(host: "127.0.0.1", port: ports[0])], keyring: gossipKey,
-                metadata: MembershipRingFeed.metadata(transport: transportAddress), swim: swim, settings: shell, uid: id.uid)
-            let run = Task { _ = try? await gossip.run() }
+                metadata: MembershipRingFeed.metadata(transport: node.address), swim: swim, settings: shell, uid: node.id.uid)
+            let resolver = resolvers[index]
+            let run = Task {
+                do { try await gossip.run() } catch { Issue.record("gossip node \(node.id) stopped: \(error)") }
+            }
             let feed = Task { await MembershipRingFeed.run(provider: gossip, resolver: resolver) }
-            nodes.append(GossipNode(
-                node: TestNode(id: id, transport: transport, router: router, address: transportAddress),
-                gossip: gossip, resolver: resolver, tasks: [run, feed]))
+            nodes.append(GossipNode(node: node, gossip: gossip, resolver: resolver, tasks: [run, feed]))
         }
         return nodes
     }
