@@ -17,7 +17,7 @@ public struct SimEngine<P: SimProcess> {
 
     enum Payload {
         case deliver(from: Int, to: Int, message: P.Message, reliable: Bool)
-        case deliveryFailed(from: Int, to: Int, message: P.Message)
+        case deliveryFailed(from: Int, to: Int, message: P.Message, reason: SimDeliveryFailure)
         case timer(node: Int, generation: UInt64)
         case fault(SimFault)
     }
@@ -34,6 +34,8 @@ public struct SimEngine<P: SimProcess> {
     public private(set) var now: Timestamp = .zero
     public private(set) var stats: [NodeStats]
     public private(set) var crashed: [Bool]
+    /// Crashed with their host (`.hostCrash`): streams to them time out instead of being refused.
+    public private(set) var hostDown: [Bool]
     public private(set) var started: [Bool]
     public private(set) var droppedForOverload = 0
     public private(set) var eventsProcessed = 0
@@ -62,6 +64,7 @@ public struct SimEngine<P: SimProcess> {
         let n = processes.count
         stats = Array(repeating: NodeStats(), count: n)
         crashed = Array(repeating: false, count: n)
+        hostDown = Array(repeating: false, count: n)
         started = Array(repeating: false, count: n)
         pausedUntil = Array(repeating: .min, count: n)
         timerGeneration = Array(repeating: 0, count: n)
@@ -108,8 +111,16 @@ public struct SimEngine<P: SimProcess> {
             reschedule(node, afterTick: true)
         case let .deliver(from, to, message, reliable):
             guard !crashed[to], started[to] else {
+                // Crashed after the stream started: the host resets it (one round trip), or,
+                // when the host is gone too, TCP gives up.
                 if reliable, !crashed[from] {
-                    push(.deliveryFailed(from: from, to: to, message: message), at: now.nanoseconds + 2 * network.baseLatency.nanoseconds)
+                    if hostDown[to] {
+                        push(.deliveryFailed(from: from, to: to, message: message, reason: .timedOut),
+                             at: now.nanoseconds + streamGiveUp.nanoseconds)
+                    } else {
+                        push(.deliveryFailed(from: from, to: to, message: message, reason: .refused),
+                             at: now.nanoseconds + 2 * network.baseLatency.nanoseconds)
+                    }
                 }
                 return
             }
@@ -120,13 +131,13 @@ public struct SimEngine<P: SimProcess> {
             let effects = processes[to].receive(message, from: from, reliable: reliable, now: now)
             perform(effects, by: to)
             reschedule(to, afterTick: false)
-        case let .deliveryFailed(from, to, message):
+        case let .deliveryFailed(from, to, message, reason):
             guard !crashed[from] else { return }
             if pausedUntil[from] > now.nanoseconds {
                 push(payload, at: pausedUntil[from])
                 return
             }
-            let effects = processes[from].deliveryFailed(message, to: to, now: now)
+            let effects = processes[from].deliveryFailed(message, to: to, reason: reason, now: now)
             perform(effects, by: from)
             reschedule(from, afterTick: false)
         }
@@ -136,6 +147,9 @@ public struct SimEngine<P: SimProcess> {
         switch fault {
         case let .crash(node):
             crashed[node] = true
+        case let .hostCrash(node):
+            crashed[node] = true
+            hostDown[node] = true
         case let .pause(node, duration):
             pausedUntil[node] = max(pausedUntil[node], now.nanoseconds + duration.nanoseconds)
         case let .start(node):
@@ -169,17 +183,28 @@ public struct SimEngine<P: SimProcess> {
                 stats[node].bytesSent += bytes
                 guard to >= 0, to < processes.count else { continue }
                 if reliable {
-                    if let delay = network.streamDelay(node, to, random: &random) {
+                    if crashed[to], !hostDown[to], network.canReach(node, to) {
+                        // Nothing listens, the host answers the SYN with a RST: refused after
+                        // one round trip.
+                        let roundTrip = network.latency(&random) + network.latency(&random)
+                        push(.deliveryFailed(from: node, to: to, message: message, reason: .refused),
+                             at: now.nanoseconds + roundTrip.nanoseconds)
+                    } else if let delay = network.streamDelay(node, to, random: &random) {
                         push(.deliver(from: node, to: to, message: message, reliable: true), at: now.nanoseconds + delay.nanoseconds)
                     } else {
-                        let giveUp = network.streamRetransmitTimeout * ((1 << network.streamMaxRetransmits) - 1)
-                        push(.deliveryFailed(from: node, to: to, message: message), at: now.nanoseconds + giveUp.nanoseconds)
+                        push(.deliveryFailed(from: node, to: to, message: message, reason: .timedOut),
+                             at: now.nanoseconds + streamGiveUp.nanoseconds)
                     }
                 } else if let delay = network.datagramDelay(node, to, random: &random) {
                     push(.deliver(from: node, to: to, message: message, reliable: false), at: now.nanoseconds + delay.nanoseconds)
                 }
             }
         }
+    }
+
+    /// When TCP gives up on an unanswered stream: the sum of its doubling retransmission timeouts.
+    private var streamGiveUp: Duration {
+        network.streamRetransmitTimeout * ((1 << network.streamMaxRetransmits) - 1)
     }
 
     private mutating func reschedule(_ node: Int, afterTick: Bool) {

@@ -23,16 +23,42 @@ public protocol SimProcess {
     mutating func receive(_ message: Message, from: Int, reliable: Bool, now: Timestamp) -> [SimEffect<Message, Observation>]
     /// A reliable send to `to` could not be delivered (crash or partition).
     mutating func deliveryFailed(_ message: Message, to: Int, now: Timestamp) -> [SimEffect<Message, Observation>]
+    /// A reliable send to `to` could not be delivered, and why. The default ignores the
+    /// reason and calls `deliveryFailed(_:to:now:)`.
+    mutating func deliveryFailed(_ message: Message, to: Int, reason: SimDeliveryFailure, now: Timestamp)
+        -> [SimEffect<Message, Observation>]
     /// Every timer due at `now`.
     mutating func tick(now: Timestamp) -> [SimEffect<Message, Observation>]
     /// When `tick` must next be called.
     var nextDeadline: Timestamp { get }
 }
 
+extension SimProcess {
+    public mutating func deliveryFailed(_ message: Message, to: Int, reason: SimDeliveryFailure, now: Timestamp)
+        -> [SimEffect<Message, Observation>]
+    {
+        deliveryFailed(message, to: to, now: now)
+    }
+}
+
+/// Why a reliable (stream) send failed.
+public enum SimDeliveryFailure: Sendable, Hashable {
+    /// The receiver's process is gone but its host answers: the connection attempt is
+    /// refused (TCP RST) one round trip after it starts.
+    case refused
+    /// No answer: a partition, a crashed host, or too many lost transmissions; reported
+    /// when TCP gives up.
+    case timedOut
+}
+
 /// A fault or lifecycle change injected at a point in virtual time.
 public enum SimFault: Sendable, Hashable {
-    /// The process stops for good; messages to it are lost, streams to it fail.
+    /// The process stops for good (its host stays up): datagrams to it are lost, streams to
+    /// it are refused one round trip after they start.
     case crash(Int)
+    /// The machine stops for good: datagrams to it are lost and streams to it time out (no
+    /// refusal), as after a power loss or kernel panic.
+    case hostCrash(Int)
     /// The process stops running (GC pause, SIGSTOP) for `duration`: its timers and the
     /// messages it receives wait, as a socket buffer would hold them, until the pause ends.
     case pause(Int, Duration)

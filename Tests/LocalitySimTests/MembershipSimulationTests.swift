@@ -16,8 +16,10 @@ import Testing
 
     @Test(arguments: [UInt64(1), 2, 3])
     func crashesAreDetectedByEveryLiveMemberWithoutFalsePositives(seed: UInt64) throws {
+        // Host crashes: no refused connections, the suspicion path alone.
         var e = experiment(seed: seed)
-        e.crashes = 2
+        e.crashes = 0
+        e.hostCrashes = 2
         let report = try e.run()
         #expect(report.detection.count == 2)
         #expect(report.dissemination.count == 2)
@@ -57,6 +59,38 @@ import Testing
         e.duration = .seconds(70)
         let report = try e.run()
         #expect(report.falsePositives == 1)
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func processCrashIsDeclaredDeadMuchSoonerThanHostCrash(seed: UInt64) throws {
+        var e = experiment(nodes: 30, seed: seed)
+        e.crashes = 3
+        e.hostCrashes = 3
+        let report = try e.run()
+        #expect(report.undetected == 0)
+        #expect(report.falsePositives == 0)
+        let process = report.crashes.filter { !$0.hostCrash }.compactMap(\.firstDeadAfter)
+        let host = report.crashes.filter(\.hostCrash).compactMap(\.firstDeadAfter)
+        #expect(process.count == 3 && host.count == 3)
+        // Refused at the first probe's stream ping (0.5 s into the period); a host crash
+        // waits for a failed period and at least the 3 s suspicion floor.
+        #expect(process.allSatisfy { $0 < 3.5 })
+        #expect(host.allSatisfy { $0 >= 4 })
+        #expect(process.max()! < host.min()!)
+    }
+
+    @Test func pausedMemberIsNeverDeclaredDeadThroughRefusal() throws {
+        // Suspicions cannot expire within the run, so only a refusal could declare anyone
+        // dead: the crashed processes are, the long-paused members are not.
+        var e = experiment(nodes: 30)
+        e.crashes = 2
+        e.pauses = 10
+        e.pauseDuration = .seconds(20)
+        e.settings.suspicionFloor = .seconds(120)
+        let report = try e.run()
+        #expect(report.falsePositives == 0)
+        #expect(report.detection.count == 2)
+        #expect(report.undetected == 0)
     }
 
     @Test func sameSeedSameReport() throws {

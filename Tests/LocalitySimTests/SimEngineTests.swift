@@ -21,6 +21,12 @@ struct EchoProcess: SimProcess {
         [.observe("failed \(message)")]
     }
 
+    mutating func deliveryFailed(_ message: Int, to: Int, reason: SimDeliveryFailure, now: Timestamp)
+        -> [SimEffect<Int, String>]
+    {
+        [.observe("failed \(reason) \(message)")]
+    }
+
     mutating func tick(now: Timestamp) -> [SimEffect<Int, String>] {
         next = now + .milliseconds(100)
         sent += 1
@@ -78,6 +84,38 @@ struct EchoProcess: SimProcess {
         sim.run(until: .zero + .seconds(3))
         #expect(sim.processes[1].received.allSatisfy { $0.at <= .zero + .seconds(1) })
         #expect(sim.processes[1].sent <= 10)
+    }
+
+    /// Failures seen by node 2 (which streams to node 0 every 100 ms): (time, text).
+    func streamFailures(_ fault: SimFault, until end: Duration) -> [(Timestamp, String)] {
+        var sim = engine()
+        var failures: [(Timestamp, String)] = []
+        sim.observer = { node, time, text in if node == 2, text.hasPrefix("failed") { failures.append((time, text)) } }
+        sim.schedule(fault, at: .zero + .seconds(1))
+        sim.run(until: .zero + end)
+        return failures
+    }
+
+    @Test func crashedProcessRefusesStreamsWithinARoundTrip() {
+        let failures = streamFailures(.crash(0), until: .seconds(3))
+        #expect(failures.count >= 19)
+        #expect(failures.allSatisfy { $0.1.hasPrefix("failed refused") })
+        // Sent at multiples of 100 ms; refused two one-way latencies (1 to 3 ms) later.
+        let lateness = failures.map { $0.0.nanoseconds % 100_000_000 }
+        #expect(lateness.allSatisfy { $0 >= 1_000_000 && $0 < 3_000_000 })
+    }
+
+    @Test func crashedHostLetsStreamsTimeOutWithoutRefusal() {
+        let failures = streamFailures(.hostCrash(0), until: .seconds(16))
+        #expect(!failures.isEmpty)
+        #expect(failures.allSatisfy { $0.1.hasPrefix("failed timedOut") })
+        // TCP gives up after 200 ms × (2^6 − 1) = 12.6 s.
+        #expect(failures.allSatisfy { $0.0 >= .zero + .milliseconds(13_600) })
+    }
+
+    @Test func pausedProcessNeverRefusesStreams() {
+        let failures = streamFailures(.pause(0, .seconds(3)), until: .seconds(6))
+        #expect(failures.isEmpty)
     }
 
     @Test func sameSeedReplaysExactly() {

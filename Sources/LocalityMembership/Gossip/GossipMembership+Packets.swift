@@ -251,9 +251,14 @@ extension GossipMembership {
         }
     }
 
+    /// A refused connection is reported as such: the core may take it as proof that the
+    /// member under probe is gone (`SWIMSettings.refusedConnectionMeansDead`).
     private func streamFailed(_ destination: NodeAddress, error: any Error) {
-        logger.debug("stream send failed", metadata: ["address": "\(destination)", "error": "\(error)"])
-        execute(core.streamFailed(to: destination, now: clock.now()))
+        let reason = ConnectionRefusal.classify(error)
+        logger.debug(
+            "stream send failed",
+            metadata: ["address": "\(destination)", "error": "\(error)", "refused": "\(reason == .refused)"])
+        execute(core.streamFailed(to: destination, reason: reason, now: clock.now()))
     }
 
     private func log(_ event: MembershipEvent) {

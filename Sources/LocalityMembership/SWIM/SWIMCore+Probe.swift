@@ -16,6 +16,15 @@ struct ActiveProbe: Sendable {
     var nextStep: Timestamp { indirectSent ? endAt : indirectAt }
 }
 
+/// Why a stream send failed, as the shell reports it to `SWIMCore.streamFailed`.
+public enum SWIMStreamFailure: Sendable, Hashable {
+    /// The connection was refused (ECONNREFUSED, a TCP RST to the SYN): no process listens
+    /// at the address.
+    case refused
+    /// Any other failure: a timeout, a reset after connecting, a local overload.
+    case other
+}
+
 /// An indirect probe run on behalf of another member (SWIM §3.1 ping-req).
 struct Relay: Sendable {
     var requester: NodeAddress
@@ -86,6 +95,23 @@ extension SWIMCore {
         guard accused.status == .alive || accused.status == .suspect else { return }
         accused.status = .suspect
         apply(GossipUpdate(state: accused, origin: id), now: now, into: &out)
+    }
+
+    /// Ours (not in SWIM/Lifeguard): the stream ping of the current probe was refused, so no
+    /// process listens at the target's address — a paused process keeps its listening socket
+    /// and the kernel still completes the handshake. Declared dead at once with ourselves as
+    /// origin, as an expired suspicion would (SWIM §4.2). Only for the exact address of the
+    /// member probed this period, after its stream ping left and before any ack (an ack
+    /// clears `probe`).
+    mutating func probeRefused(_ address: NodeAddress, now: Timestamp, into out: inout [SWIMDirective]) {
+        guard settings.refusedConnectionMeansDead, !hasLeft, let current = probe, current.indirectSent,
+            current.targetAddress == address, let slot = table.slot(of: current.target)
+        else { return }
+        var declared = table[slot].state
+        guard declared.status == .alive || declared.status == .suspect else { return }
+        probe = nil
+        declared.status = .dead
+        applyDead(GossipUpdate(state: declared, origin: id), now: now, into: &out)
     }
 
     mutating func handleAck(sequence: UInt32, target: NodeID, now: Timestamp, into out: inout [SWIMDirective]) {

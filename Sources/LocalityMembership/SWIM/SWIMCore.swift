@@ -190,20 +190,30 @@ public struct SWIMCore: Sendable {
         return out
     }
 
-    /// The shell reports that a stream send to `address` failed. A failed fallback probe
-    /// needs no action (the probe fails at the end of its period on its own). A failed
-    /// periodic push-pull is retried once, at once, with another random live member, so a
-    /// dead partner does not delay anti-entropy by a whole (scaled) push-pull period.
-    public mutating func streamFailed(to address: NodeAddress, now: Timestamp) -> [SWIMDirective] {
-        guard pushPullPartner == address, !hasLeft else { return [] }
-        pushPullPartner = nil
+    /// The shell reports that a stream send to `address` failed for `reason`. A refused
+    /// connection to the member under probe may declare it dead at once (ours, see
+    /// `refusedConnectionMeansDead`); any other failed fallback probe needs no action (the
+    /// probe fails at the end of its period on its own). A failed periodic push-pull is
+    /// retried once, at once, with another random live member, so a dead partner does not
+    /// delay anti-entropy by a whole (scaled) push-pull period.
+    public mutating func streamFailed(to address: NodeAddress, reason: SWIMStreamFailure, now: Timestamp)
+        -> [SWIMDirective]
+    {
         var out: [SWIMDirective] = []
+        if reason == .refused { probeRefused(address, now: now, into: &out) }
+        guard pushPullPartner == address, !hasLeft else { return out }
+        pushPullPartner = nil
         let excluded = table.live.first { table[$0].address == address }
         if let slot = table.randomLive(1, excluding: excluded, random: &random).first {
             let message = SWIMMessage.pushPull(isJoin: false, isReply: false, states: fullState())
             out.append(.send(envelope(message), to: table[slot].address, via: .stream))
         }
         return out
+    }
+
+    /// `streamFailed(to:reason:now:)` with a failure of unknown kind (`.other`).
+    public mutating func streamFailed(to address: NodeAddress, now: Timestamp) -> [SWIMDirective] {
+        streamFailed(to: address, reason: .other, now: now)
     }
 
     // MARK: - Envelopes

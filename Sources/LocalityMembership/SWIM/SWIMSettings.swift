@@ -71,6 +71,12 @@ public struct SWIMSettings: Sendable, Hashable {
     /// queued meanwhile (a refutation among them) before any suspicion expires or probe
     /// fails. Default 100 ms.
     public var stallGrace: Duration = .milliseconds(100)
+    /// A refused stream connection (ECONNREFUSED: nothing listens at the address) to the
+    /// member under probe, before its ack, declares it dead at once instead of waiting for
+    /// the suspicion timeout: a paused or slow process keeps its listening socket, so only a
+    /// gone process refuses. Ours, not in SWIM/Lifeguard; see docs/membership.md for its
+    /// limits (a firewall that rejects looks like a crash). Default true.
+    public var refusedConnectionMeansDead = true
 
     public init() {}
 

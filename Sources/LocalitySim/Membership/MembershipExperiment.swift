@@ -12,6 +12,9 @@ public struct MembershipExperiment: Sendable {
     public var loss = 0.0
     /// Members crashed. Default 1.
     public var crashes = 1
+    /// Members whose host crashes (streams to them time out, never refused; never the
+    /// crashed or paused ones). They count as crashes in every figure. Default 0.
+    public var hostCrashes = 0
     /// Members paused (never the crashed ones). Default 0.
     public var pauses = 0
     /// Length of each pause. Default 3 s.
@@ -66,6 +69,13 @@ public struct MembershipExperiment: Sendable {
             engine.schedule(.crash(node), at: time)
         }
         for node in paused { engine.schedule(.pause(node, pauseDuration), at: faultTime()) }
+        let hostCrashed = Array(order.dropFirst(crashed.count + paused.count)
+            .prefix(max(0, min(hostCrashes, nodes - crashed.count - paused.count))))
+        for node in hostCrashed {
+            let time = faultTime()
+            crashTimes[node] = time
+            engine.schedule(.hostCrash(node), at: time)
+        }
 
         let tracker = DeathTracker(ids: ids, crashTimes: crashTimes)
         engine.observer = { observer, time, event in tracker.observe(observer, time, event) }
@@ -77,10 +87,10 @@ public struct MembershipExperiment: Sendable {
         var notDisseminated = 0
         var undetected = 0
         var traces: [CrashTrace] = []
-        for node in crashed {
+        for node in crashed + hostCrashed {
             let crashTime = crashTimes[node]!
             traces.append(CrashTrace(
-                node: node, crashedAt: crashTime.seconds,
+                node: node, crashedAt: crashTime.seconds, hostCrash: engine.hostDown[node],
                 firstSuspectAfter: tracker.firstSuspected[node].map { ($0 - crashTime).seconds },
                 firstDeadAfter: tracker.firstDeclared[node].map { ($0 - crashTime).seconds }))
             if let first = tracker.firstDeclared[node] { detection.append((first - crashTime).seconds) }
@@ -100,7 +110,7 @@ public struct MembershipExperiment: Sendable {
         let messages = engine.stats.reduce(0) { $0 + $1.messagesSent }
         let bytes = engine.stats.reduce(0) { $0 + $1.bytesSent }
         return MembershipReport(
-            nodes: nodes, seed: seed, crashed: crashed.count, paused: paused.count,
+            nodes: nodes, seed: seed, crashed: crashed.count, hostCrashed: hostCrashed.count, paused: paused.count,
             detection: Percentiles(detection), dissemination: Percentiles(dissemination),
             undetected: undetected, notDisseminated: notDisseminated,
             falsePositives: tracker.falsePositives.count, falseSuspicions: tracker.falseSuspicions,
@@ -172,6 +182,7 @@ public struct MembershipReport: Sendable, Hashable {
     public var nodes: Int
     public var seed: UInt64
     public var crashed: Int
+    public var hostCrashed: Int
     public var paused: Int
     /// Crash → first live member declares it dead.
     public var detection: Percentiles
@@ -197,6 +208,8 @@ public struct MembershipReport: Sendable, Hashable {
 public struct CrashTrace: Sendable, Hashable {
     public var node: Int
     public var crashedAt: Double
+    /// The host crashed (no refused connections), not only the process.
+    public var hostCrash: Bool
     public var firstSuspectAfter: Double?
     public var firstDeadAfter: Double?
 }

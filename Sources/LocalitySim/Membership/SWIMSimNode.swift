@@ -45,6 +45,14 @@ public struct SWIMSimNode: SimProcess {
         return Self.effects(directives, overhead: core.settings.envelopeOverheadBytes)
     }
 
+    public mutating func deliveryFailed(
+        _ message: SWIMEnvelope, to: Int, reason: SimDeliveryFailure, now: Timestamp
+    ) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
+        let failure: SWIMStreamFailure = reason == .refused ? .refused : .other
+        let directives = core.streamFailed(to: Self.address(of: to), reason: failure, now: now)
+        return Self.effects(directives, overhead: core.settings.envelopeOverheadBytes)
+    }
+
     public mutating func tick(now: Timestamp) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
         let directives = core.tick(now: now)
         return Self.effects(directives, overhead: core.settings.envelopeOverheadBytes)

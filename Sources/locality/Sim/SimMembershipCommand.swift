@@ -15,6 +15,8 @@ struct SimMembershipCommand: ParsableCommand {
     @Option(help: "Members (started from a converged view).") var nodes = 100
     @Option(help: "Random datagram loss probability, 0...1.") var loss = 0.0
     @Option(help: "Members crashed at random times early in the run.") var crash = 1
+    @Option(name: .customLong("host-crash"), help: "Other members whose host crashes (streams time out, never refused).")
+    var hostCrash = 0
     @Option(help: "Members paused (GC-like) at random times early in the run.") var pause = 0
     @Option(name: .customLong("pause-duration"), help: "Seconds each pause lasts.") var pauseDuration = 3.0
     @Option(help: "Simulated seconds.") var duration = 60.0
@@ -28,13 +30,15 @@ struct SimMembershipCommand: ParsableCommand {
     var suspicionFloor: Double?
     @Option(name: .customLong("retransmit-mult"), help: "Override SWIMSettings.retransmitMult.") var retransmitMult: Int?
     @Option(name: .customLong("indirect-checks"), help: "Override SWIMSettings.indirectChecks.") var indirectChecks: Int?
+    @Option(name: .customLong("refused-means-dead"), help: "Override SWIMSettings.refusedConnectionMeansDead.")
+    var refusedMeansDead: Bool?
     @Flag(help: "Print JSON (the only output format).") var json = false
 
     func validate() throws {
         guard nodes >= 2, nodes <= 50_000 else { throw ValidationError("--nodes must be in 2...50000") }
         guard (0...1).contains(loss) else { throw ValidationError("--loss must be in 0...1") }
-        guard crash >= 0, pause >= 0, crash + pause <= nodes else {
-            throw ValidationError("--crash and --pause must be >= 0 and together at most --nodes")
+        guard crash >= 0, pause >= 0, hostCrash >= 0, crash + pause + hostCrash <= nodes else {
+            throw ValidationError("--crash, --host-crash and --pause must be >= 0 and together at most --nodes")
         }
         guard duration > 0, pauseDuration >= 0 else { throw ValidationError("--duration must be > 0") }
     }
@@ -45,6 +49,7 @@ struct SimMembershipCommand: ParsableCommand {
         experiment.loss = loss
         experiment.crashes = crash
         experiment.pauses = pause
+        experiment.hostCrashes = hostCrash
         experiment.pauseDuration = .milliseconds(Int64(pauseDuration * 1000))
         experiment.duration = .milliseconds(Int64(duration * 1000))
         experiment.seed = seed
@@ -55,6 +60,7 @@ struct SimMembershipCommand: ParsableCommand {
         if let suspicionFloor { experiment.settings.suspicionFloor = .milliseconds(Int64(suspicionFloor * 1000)) }
         if let retransmitMult { experiment.settings.retransmitMult = retransmitMult }
         if let indirectChecks { experiment.settings.indirectChecks = indirectChecks }
+        if let refusedMeansDead { experiment.settings.refusedConnectionMeansDead = refusedMeansDead }
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -71,6 +77,7 @@ struct SimMembershipCommand: ParsableCommand {
             "loss": loss,
             "duration_s": duration,
             "crashed": report.crashed,
+            "host_crashed": report.hostCrashed,
             "paused": report.paused,
             "pause_duration_s": pauseDuration,
             "detection_s": percentiles(report.detection),
@@ -84,7 +91,7 @@ struct SimMembershipCommand: ParsableCommand {
             "sim_events": report.events,
             "crashes": report.crashes.map { trace -> [String: Any] in
                 [
-                    "node": trace.node, "at_s": round3(trace.crashedAt),
+                    "node": trace.node, "at_s": round3(trace.crashedAt), "host": trace.hostCrash,
                     "first_suspect_after_s": trace.firstSuspectAfter.map(round3) ?? -1,
                     "first_dead_after_s": trace.firstDeadAfter.map(round3) ?? -1,
                 ]
@@ -97,6 +104,7 @@ struct SimMembershipCommand: ParsableCommand {
                 "suspicion_confirmations": settings.expectedSuspicionConfirmations,
                 "retransmit_mult": settings.retransmitMult,
                 "indirect_checks": settings.indirectChecks,
+                "refused_connection_means_dead": settings.refusedConnectionMeansDead,
             ],
             "wall_s": round3(wall),
         ]
