@@ -7,6 +7,8 @@ import NIOCore
 public struct DirectoryRingChange: Sendable, Equatable {
     /// The ring in force before (pass it with the new one to `reRegister`).
     public var previous: HashRing
+    /// The ring now in force.
+    public var current: HashRing
     /// Hand-off messages the partition produced (each at most `handOffBatchLimit` entries).
     public var handOffs: Int
     /// Entries they carried.
@@ -55,18 +57,22 @@ extension DirectoryService {
             state.counters.handOffsFailed += failed
         }
         return DirectoryRingChange(
-            previous: previous, handOffs: handOffs.count, handedOffEntries: handOffs.reduce(0) { $0 + $1.entries.count },
+            previous: previous, current: ring, handOffs: handOffs.count, handedOffEntries: handOffs.reduce(0) { $0 + $1.entries.count },
             failedHandOffs: failed)
     }
 
     /// Keeps the partition in step with `resolver`: applies every ring it puts in force,
     /// one at a time, until the task is cancelled. A slow update may skip intermediate
     /// views (`RingOwnerResolver.rings`), which is safe: `update(ring:)` diffs the
-    /// partition against the newest view.
-    public func follow(_ resolver: RingOwnerResolver) async {
+    /// partition against the newest view. After each applied ring, `onChange` runs before
+    /// the next one is taken; the actor runtime re-registers its hosted activations there:
+    /// `reRegister(hosted, from: change.previous, to: change.current, deadline:)`.
+    public func follow(
+        _ resolver: RingOwnerResolver, onChange: @escaping @Sendable (DirectoryRingChange) async -> Void = { _ in }
+    ) async {
         for await ring in resolver.rings() {
             if Task.isCancelled { return }
-            if ring != self.ring { await updateRing(ring) }
+            if ring != self.ring { await onChange(await updateRing(ring)) }
         }
     }
 

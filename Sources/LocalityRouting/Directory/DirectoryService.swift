@@ -76,6 +76,9 @@ public final class DirectoryService: TransportHandler {
     public var stats: DirectoryServiceCounters { state.withLock { $0.counters } }
     /// The ring this node's partition is in step with.
     public var ring: HashRing { state.withLock { $0.directory.ring } }
+    /// Hand-off entries this partition dropped (not its key in its view, or full); their
+    /// hosts' re-registration brings them back.
+    public var droppedHandOffEntries: Int { state.withLock { $0.directory.droppedHandOffEntries } }
     /// Entries held by this node's partition.
     public var partitionCount: Int { state.withLock { $0.directory.count } }
     /// The entry of `key` in this node's partition, if it holds one.
