@@ -97,7 +97,7 @@ struct DirectoryServiceTests {
             #expect(owner.directory.partitionEntry(for: key) == address)
         }
         #expect(nodes.map(\.directory.partitionCount).reduce(0, +) == expected.count)
-        #expect(nodes.allSatisfy { $0.directory.stats.retries == 0 })
+        #expect(nodes.allSatisfy { $0.directory.stats.retries == 0 && $0.directory.stats.redirects == 0 })
 
         // The router still answers on the same transport.
         for index in 0..<10 {
@@ -252,8 +252,38 @@ struct DirectoryServiceTests {
         nodes[0].resolver.update(all)
         let address = ActivationAddress(node: nodes[0].id, epoch: 3)
         #expect(try await nodes[0].directory.register(key, address: address, deadline: DirectoryTestCluster.deadline()) == address)
-        #expect(nodes[0].directory.stats.retries == 1)
+        #expect(nodes[0].directory.stats.redirects == 1)
+        #expect(nodes[0].directory.stats.retries == 0)
+        #expect(nodes[0].directory.stats.remoteRequests == 2)
         #expect(nodes[2].directory.partitionEntry(for: key) == address)
+        await DirectoryTestCluster.shutdown(nodes)
+    }
+
+    @Test func aRefusalThatCannotBeFollowedEndsInNotOwnerOnceTheBudgetIsSpent() async throws {
+        let nodes = try await DirectoryTestCluster.start(names: ["d1", "d2", "d3"])
+        let all = DirectoryTestCluster.members(nodes)
+        var two = all
+        two[nodes[2].id] = nil
+        let ringTwo = HashRing(members: Array(two.keys))
+        let ringThree = HashRing(members: Array(all.keys))
+        let key = try #require((0..<1000).map { "lost-\($0)" }.first {
+            ringTwo.owner(of: $0) == nodes[1].id && ringThree.owner(of: $0) == nodes[2].id
+        })
+        // d1 does not know d3 at all, so it cannot follow d2's hint.
+        _ = await DirectoryTestCluster.apply(all, to: [nodes[2], nodes[1]])
+        _ = await DirectoryTestCluster.apply(two, to: [nodes[0]])
+        let address = ActivationAddress(node: nodes[0].id, epoch: 1)
+        do {
+            _ = try await nodes[0].directory.register(key, address: address, deadline: DirectoryTestCluster.deadline())
+            Issue.record("a register no reachable owner accepted succeeded")
+        } catch let error as LocalityError {
+            #expect(error.code == .notOwner)
+        }
+        let stats = nodes[0].directory.stats
+        #expect(stats.retries == DirectoryServiceSettings().retryBudget)
+        #expect(stats.redirects == 0)
+        #expect(stats.remoteRequests == DirectoryServiceSettings().retryBudget + 1)
+        #expect(nodes[2].directory.partitionEntry(for: key) == nil)
         await DirectoryTestCluster.shutdown(nodes)
     }
 

@@ -11,9 +11,10 @@ import Synchronization
 /// key in this node's current ring: this node's own partition when it is the owner, else
 /// one transport call. Lookups try the cache first (a hit sends nothing); remote answers
 /// update the cache, `unregister` and `not_owner` invalidate it. On `not_owner` (views
-/// disagree) or an unreachable owner the call retries, at most `retryBudget` more times
-/// and never past its deadline, towards the owner the refusing node named when this node
-/// knows its address, else towards its own view's owner again. This is Orleans' remote
+/// disagree) the call goes straight to the owner the refusing node named, when this node
+/// knows its address, at most `maxRedirects` times in a row; after that, or when the owner
+/// is unreachable, it retries from its own view after a backoff, at most `retryBudget`
+/// times, never past its deadline (the rule `DirectorySimNode` runs in the simulator). This is Orleans' remote
 /// grain directory (docs/placement.md, "The directory over the network").
 ///
 /// Membership changes: `updateRing` applies a new view to the partition (entries of
@@ -36,6 +37,10 @@ public final class DirectoryService: TransportHandler {
         case answered(DirectoryReply)
         case remote(NodeID)
     }
+
+    /// `not_owner` hints followed one after the other (no pause, no retry spent) before
+    /// falling back to a retry from this node's own view, as in the simulator.
+    public static let maxRedirects = 2
 
     /// This node.
     public let local: NodeID
@@ -139,6 +144,7 @@ public final class DirectoryService: TransportHandler {
     public func send(_ request: DirectoryRequest, deadline: NIODeadline) async throws -> DirectoryReply {
         let key = request.key
         var retries = 0
+        var redirects = 0
         var hint: NodeID?
         while true {
             guard NIODeadline.now() < deadline else {
@@ -154,11 +160,17 @@ public final class DirectoryService: TransportHandler {
                 }
                 if case .rejected(.notOwner, let owner) = reply {
                     state.withLock { $0.cache.invalidate(key) }
+                    if let owner, owner != local, redirects < Self.maxRedirects, addresses.address(of: owner) != nil {
+                        redirects += 1
+                        hint = owner
+                        state.withLock { $0.counters.redirects += 1 }
+                        continue
+                    }
                     guard retries < settings.retryBudget else {
                         throw LocalityError(.notOwner, "directory owner of \(key) not found after \(retries) retries (views disagree)")
                     }
-                    if let owner, owner != local, addresses.address(of: owner) != nil { hint = owner }
                     retries += 1
+                    redirects = 0
                     try await pause(retries: retries, deadline: deadline)
                     continue
                 }
@@ -169,6 +181,7 @@ public final class DirectoryService: TransportHandler {
                 return reply
             } catch let error as LocalityError where error.code == .unavailable && retries < settings.retryBudget {
                 retries += 1
+                redirects = 0
                 try await pause(retries: retries, deadline: deadline)
             }
         }

@@ -7,7 +7,8 @@ public struct DirectoryServiceSettings: Sendable, Equatable {
     /// (defaults of `DirectorySettings`). Its `ring` must match the rings passed to
     /// `DirectoryService.updateRing`, or nodes disagree about partition owners.
     public var directory: DirectorySettings
-    /// Further attempts after `not_owner` or an unreachable owner (default 3 retries).
+    /// Retries from this node's own view after `not_owner` (once `maxRedirects` hints were
+    /// followed) or an unreachable owner (default 3 retries).
     public var retryBudget: Int
     /// Pause before the first retry, doubled on each further one and never more than half
     /// the time left before the deadline (default 10 ms).
@@ -43,7 +44,10 @@ public struct DirectoryServiceCounters: Sendable, Equatable {
     public var remoteRequests = 0
     /// Requests this partition answered for other nodes.
     public var servedRemote = 0
-    /// Retries after `not_owner` or an unreachable owner.
+    /// `not_owner` hints followed straight away.
+    public var redirects = 0
+    /// Retries from this node's own view after a backoff (`not_owner` beyond the hints, or
+    /// an unreachable owner).
     public var retries = 0
     /// Hand-off messages sent, and those that failed (their entries return by re-registration).
     public var handOffsSent = 0
