@@ -18,8 +18,7 @@ final class HostedActivations: Sendable {
 /// The directory driven by real gossip: three in-process `GossipMembership` nodes feed
 /// their resolvers (`MembershipRingFeed`), each directory follows its resolver and its
 /// host re-registers moved activations after every view change.
-@Suite("Directory follows gossip membership", .serialized, .timeLimit(.minutes(1)))
-struct DirectoryGossipTests {
+enum DirectoryGossipCluster {
     struct Node {
         let id: NodeID
         let gossip: GossipMembership
@@ -86,17 +85,13 @@ struct DirectoryGossipTests {
             try? await Task.sleep(for: .milliseconds(200))
         }
     }
+}
 
-    static func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
-        for _ in 0..<Int(seconds * 20) {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
-    }
-
-    @Test func registrationsSurviveAGracefulLeave() async throws {
-        let nodes = try await Self.start(names: ["r1", "r2", "r3"])
+/// In the gossip routing suite (serialized), so at most one gossip cluster of this file
+/// runs at a time.
+extension MembershipRoutingTests {
+    @Test func directoryRegistrationsSurviveAGracefulLeave() async throws {
+        let nodes = try await DirectoryGossipCluster.start(names: ["r1", "r2", "r3"])
         defer { for node in nodes { node.tasks.forEach { $0.cancel() } } }
         let converged = await Self.eventually(within: 20) { nodes.allSatisfy { $0.directory.ring.members.count == 3 } }
         #expect(converged, "directories did not reach 3 members: \(nodes.map { $0.directory.ring.members.count })")
