@@ -139,8 +139,11 @@ public final class DirectoryService: TransportHandler {
         }
     }
 
-    /// Sends `request` to the partition owner of its key and returns the owner's answer;
-    /// refusals other than `not_owner` come back as thrown `LocalityError`s with their code.
+    /// Sends `request` to the partition owner of its key and returns the owner's answer.
+    /// Refusals come back as thrown `LocalityError`s with their code once the rules above
+    /// are exhausted: `unavailable` (owner unreachable, or the owner does not yet see the
+    /// activation's node) is retried within the budget like `not_owner`; `overloaded` is
+    /// thrown at once.
     public func send(_ request: DirectoryRequest, deadline: NIODeadline) async throws -> DirectoryReply {
         let key = request.key
         var retries = 0
