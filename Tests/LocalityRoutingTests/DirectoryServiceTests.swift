@@ -287,6 +287,39 @@ struct DirectoryServiceTests {
         await DirectoryTestCluster.shutdown(nodes)
     }
 
+    @Test func moveRepointsTheEntryAndTheCallersCache() async throws {
+        let nodes = try await DirectoryTestCluster.start(names: ["d1", "d2", "d3"])
+        _ = await DirectoryTestCluster.apply(DirectoryTestCluster.members(nodes), to: nodes)
+        let ring = nodes[0].resolver.ring
+        let key = try #require((0..<1000).map { "hot-\($0)" }.first { ring.owner(of: $0) == nodes[2].id })
+        let first = ActivationAddress(node: nodes[1].id, epoch: 1)
+        _ = try await nodes[1].directory.register(key, address: first, deadline: DirectoryTestCluster.deadline())
+        #expect(try await nodes[0].directory.lookup(key, deadline: DirectoryTestCluster.deadline()) == first)
+        let second = ActivationAddress(node: nodes[0].id, epoch: 2)
+        #expect(try await nodes[0].directory.move(key, to: second, deadline: DirectoryTestCluster.deadline()) == first)
+        #expect(nodes[0].directory.cachedAddress(of: key) == second)
+        #expect(nodes[2].directory.partitionEntry(for: key) == second)
+        await #expect(throws: LocalityError(.actorNotFound, "no live activation of absent to move")) {
+            _ = try await nodes[0].directory.move("absent", to: second, deadline: DirectoryTestCluster.deadline())
+        }
+        await DirectoryTestCluster.shutdown(nodes)
+    }
+
+    @Test func anUnreachableOwnerEndsInUnavailableWithinTheBudget() async throws {
+        let nodes = try await DirectoryTestCluster.start(names: ["d1", "d2"])
+        _ = await DirectoryTestCluster.apply(DirectoryTestCluster.members(nodes), to: nodes)
+        let key = try #require((0..<1000).map { "gone-\($0)" }.first { nodes[0].resolver.ring.owner(of: $0) == nodes[1].id })
+        await nodes[1].transport.shutdown()
+        do {
+            _ = try await nodes[0].directory.lookup(key, deadline: DirectoryTestCluster.deadline())
+            Issue.record("a lookup at a stopped owner succeeded")
+        } catch let error as LocalityError {
+            #expect(error.code == .unavailable)
+        }
+        #expect(nodes[0].directory.stats.retries == DirectoryServiceSettings().retryBudget)
+        await DirectoryTestCluster.shutdown([nodes[0]])
+    }
+
     @Test func followingTheResolverAppliesEveryNewRing() async throws {
         let nodes = try await DirectoryTestCluster.start(names: ["d1", "d2"])
         let follow = Task { await nodes[0].directory.follow(nodes[0].resolver) }
