@@ -9,6 +9,9 @@ import LocalityMembership
 /// its transport address in its metadata; it leaves the ring when it is `dead`, `left`
 /// or removed. Metadata is text of comma-separated `key=value` pairs, e.g.
 /// `transport=127.0.0.1:7101,zone=a`; the same member metadata carries other keys too.
+///
+/// Whoever must act on each new view subscribes to the resolver (`RingOwnerResolver.rings`);
+/// the directory does so with `DirectoryService.follow(resolver)`.
 public enum MembershipRingFeed {
     /// The metadata key under which a member advertises its transport address.
     public static let transportKey = "transport"

@@ -6,8 +6,14 @@ import Synchronization
 /// members; feed it the member list (static, or from a `MembershipProvider`'s events).
 ///
 /// The ring is rebuilt on each `update` (O(members × virtual nodes)), never on lookup;
-/// lookups take a lock only to copy the current ring reference.
+/// lookups take a lock only to copy the current ring reference. Consumers that must follow
+/// each new view (the directory's `DirectoryService.follow`) subscribe with `rings()`.
 public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
+    private struct Observers {
+        var nextID = 0
+        var continuations: [Int: AsyncStream<HashRing>.Continuation] = [:]
+    }
+
     private struct View {
         var ring: HashRing
         var addresses: [NodeID: NodeAddress]
@@ -15,6 +21,7 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
 
     private let settings: RingSettings
     private let view: Mutex<View>
+    private let observers = Mutex(Observers())
 
     public init(members: [NodeID: NodeAddress] = [:], settings: RingSettings = RingSettings()) {
         self.settings = settings
@@ -24,7 +31,30 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
     /// Replaces the member list.
     public func update(_ members: [NodeID: NodeAddress]) {
         let ring = HashRing(members: Array(members.keys), settings: settings)
-        view.withLock { $0 = View(ring: ring, addresses: members) }
+        // The observers' lock orders the new view and its announcement, so a stream never
+        // receives an older ring after a newer one.
+        observers.withLock { observers in
+            view.withLock { $0 = View(ring: ring, addresses: members) }
+            for continuation in observers.continuations.values { continuation.yield(ring) }
+        }
+    }
+
+    /// Every ring this resolver puts in force, starting with the current one, until the
+    /// consumer stops iterating. Bounded: each stream holds only the newest ring not yet
+    /// consumed, so a slow consumer skips intermediate views (fine for consumers that diff
+    /// against their own last view). One stream per consumer.
+    public func rings() -> AsyncStream<HashRing> {
+        let (stream, continuation) = AsyncStream.makeStream(of: HashRing.self, bufferingPolicy: .bufferingNewest(1))
+        observers.withLock { observers in
+            let id = observers.nextID
+            observers.nextID += 1
+            observers.continuations[id] = continuation
+            continuation.onTermination = { [weak self] _ in
+                self?.observers.withLock { _ = $0.continuations.removeValue(forKey: id) }
+            }
+            continuation.yield(view.withLock { $0.ring })
+        }
+        return stream
     }
 
     /// Removes one member (it left or was declared dead).
