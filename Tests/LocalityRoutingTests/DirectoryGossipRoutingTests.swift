@@ -32,13 +32,8 @@ enum DirectoryGossipCluster {
     static func start(names: [String]) async throws -> [Node] {
         let ports = try await LoopbackPorts.free(names.count)
         try #require(ports.count == names.count)
-        var swim = SWIMSettings()
-        swim.probeInterval = .milliseconds(200)
-        swim.probeTimeout = .milliseconds(100)
-        swim.gossipInterval = .milliseconds(50)
-        var shell = GossipSettings()
-        shell.leaveGracePeriod = .milliseconds(300)
-        shell.joinRetryInterval = .milliseconds(200)
+        let swim = MembershipRoutingTests.fastSWIM
+        let shell = MembershipRoutingTests.fastShell
         let settings = DirectoryServiceSettings(retryBudget: 6, retryDelay: .milliseconds(20))
         var nodes: [Node] = []
         for (index, name) in names.enumerated() {
@@ -56,7 +51,9 @@ enum DirectoryGossipCluster {
                 seeds: index == 0 ? [] : [NodeAddress(host: "127.0.0.1", port: ports[0])], keyring: MembershipRoutingTests.gossipKey,
                 metadata: MembershipRingFeed.metadata(transport: transportAddress), swim: swim, settings: shell, uid: id.uid)
             let hosted = HostedActivations()
-            let run = Task { _ = try? await gossip.run() }
+            let run = Task {
+                do { try await gossip.run() } catch { Issue.record("gossip node \(id) stopped: \(error)") }
+            }
             let feed = Task { await MembershipRingFeed.run(provider: gossip, resolver: resolver) }
             let follow = Task {
                 await directory.follow(resolver) { change in

@@ -20,7 +20,8 @@ struct MembershipRoutingTests {
         let tasks: [Task<Void, Never>]
     }
 
-    static func start(names: [String]) async throws -> [GossipNode] {
+    /// SWIM at test speed.
+    static var fastSWIM: SWIMSettings {
         var swim = SWIMSettings()
         swim.probeInterval = .milliseconds(200)
         swim.probeTimeout = .milliseconds(100)
@@ -28,9 +29,20 @@ struct MembershipRoutingTests {
         // Anti-entropy at test speed: a gossip update lost on a loaded machine is healed
         // by the next push-pull, as in production, only sooner than the 30 s default.
         swim.pushPullInterval = .seconds(1)
+        return swim
+    }
+
+    /// The gossip shell at test speed.
+    static var fastShell: GossipSettings {
         var shell = GossipSettings()
         shell.leaveGracePeriod = .milliseconds(300)
         shell.joinRetryInterval = .milliseconds(200)
+        return shell
+    }
+
+    static func start(names: [String]) async throws -> [GossipNode] {
+        let swim = fastSWIM
+        let shell = fastShell
         // Transports first: they bind port 0, and the kernel could otherwise hand one of
         // them a gossip port that was free a moment earlier.
         var routed: [TestNode] = []
