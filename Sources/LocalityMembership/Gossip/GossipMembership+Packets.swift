@@ -32,22 +32,22 @@ extension GossipMembership {
         execute(core.receive(envelope, via: .datagram, now: clock.now()))
     }
 
-    /// Accepts connections until the listener is closed. Accepted connections arrive as
-    /// plain channels (see `GossipSockets.StreamListener`): one refused for overload or at
-    /// shutdown is closed, the others are wrapped and served each in its own task.
+    /// Accepts connections until the listener is closed. Every accepted connection is run
+    /// through `executeThenClose` (also the ones refused for overload or at shutdown), so
+    /// none is dropped with its async writer open.
     func serveStreams(_ listener: GossipSockets.StreamListener) async throws {
         try await listener.executeThenClose { connections in
             await withDiscardingTaskGroup { tasks in
                 do {
-                    for try await channel in connections {
-                        guard self.reserveInboundConnection(channel) else {
+                    for try await connection in connections {
+                        guard self.reserveInboundConnection(connection.channel) else {
                             self.drop(.overloaded, transport: "tcp")
-                            channel.close(promise: nil)
+                            try? await connection.executeThenClose { _, _ in }
                             continue
                         }
                         tasks.addTask {
-                            await self.serveConnection(channel)
-                            await self.releaseInboundConnection(channel)
+                            await self.serveConnection(connection)
+                            await self.releaseInboundConnection(connection.channel)
                         }
                     }
                 } catch {
@@ -73,9 +73,8 @@ extension GossipMembership {
     }
 
     /// Reads frames until the peer closes (or the read timeout closes it).
-    private nonisolated func serveConnection(_ channel: any Channel) async {
+    private nonisolated func serveConnection(_ connection: GossipSockets.StreamChannel) async {
         do {
-            let connection = try await GossipSockets.adopt(channel)
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
                     switch await self.receiveFrame(Array(buffer: frame)) {

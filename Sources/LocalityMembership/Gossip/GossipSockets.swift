@@ -9,11 +9,7 @@ enum GossipSockets {
     typealias Datagram = AddressedEnvelope<ByteBuffer>
     typealias DatagramChannel = NIOAsyncChannel<Datagram, Datagram>
     typealias StreamChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    /// Yields accepted connections as plain channels, not yet async-wrapped: an async
-    /// wrapper dropped unserved (the listener closing while connections are still
-    /// buffered, apple/swift-nio#2813) traps in `NIOAsyncWriter`'s deinit, a plain channel
-    /// does not. Each is wrapped by `adopt` in the task that serves it.
-    typealias StreamListener = NIOAsyncChannel<any Channel, Never>
+    typealias StreamListener = NIOAsyncChannel<StreamChannel, Never>
 
     /// Binds the UDP socket. Inbound datagrams are buffered by NIO up to 256 and the socket
     /// is no longer read above that (back pressure: the kernel then drops datagrams).
@@ -32,33 +28,19 @@ enum GossipSockets {
             }
     }
 
-    /// Binds the TCP listener. Each accepted connection gets framing and a read timeout,
-    /// and does not read until `adopt` wraps it (a connection never adopted is closed by
-    /// its read timeout, or at shutdown).
+    /// Binds the TCP listener. Each accepted connection gets framing, a read timeout and
+    /// an async wrapper.
     static func bindStream(group: any EventLoopGroup, address: NodeAddress, settings: GossipSettings) async throws -> StreamListener {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 128)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.autoRead, value: false)
             .bind(host: address.host, port: address.port, serverBackPressureStrategy: .init(lowWatermark: 4, highWatermark: 16)) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try addStreamHandlers(channel, settings: settings)
-                    return channel
+                    return try StreamChannel(wrappingChannelSynchronously: channel)
                 }
             }
-    }
-
-    /// Wraps an accepted connection for async use and starts reading it. Call it right
-    /// before `executeThenClose`, in the task that serves the connection.
-    static func adopt(_ channel: any Channel) async throws -> StreamChannel {
-        try await channel.eventLoop.submit {
-            let connection = try StreamChannel(wrappingChannelSynchronously: channel)
-            // Reading starts only now that the async handler is in the pipeline; if the
-            // channel closed meanwhile, the connection's inbound simply ends.
-            channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            return connection
-        }.get()
     }
 
     static func addStreamHandlers(_ channel: any Channel, settings: GossipSettings) throws {
