@@ -24,12 +24,13 @@ struct DemoScenario {
         if report.convergence != nil, let view = await cluster.view(of: all[0]) { printView(view, from: all[0]) }
 
         print("\n  crash: SIGKILL \(victim)")
+        let killedAt = ContinuousClock.now
         cluster.processes.signal(victim, SIGKILL)
         let survivors = all.filter { $0 != victim }
-        report.firstSuspect = await phase("first survivor suspects \(victim)", watching: survivors, any: true) { view in
+        report.firstSuspect = await phase("first survivor suspects \(victim) or declares it dead", watching: survivors, any: true, since: killedAt) { view in
             view[victim] == .suspect || view[victim] == .dead
         }
-        report.crashDetected = await phase("every survivor marks \(victim) dead", watching: survivors) { view in
+        report.crashDetected = await phase("every survivor marks \(victim) dead", watching: survivors, since: killedAt) { view in
             view[victim] == .dead
         }
 
@@ -47,12 +48,11 @@ struct DemoScenario {
     }
 
     /// Polls every 100 ms until `accept` holds for every node in `names` (or for any
-    /// one, with `any`); prints the outcome and returns the seconds it took.
+    /// one, with `any`); prints the outcome and returns the seconds since `start`.
     private func phase(
-        _ title: String, watching names: [String], any: Bool = false,
+        _ title: String, watching names: [String], any: Bool = false, since start: ContinuousClock.Instant = .now,
         _ accept: ([String: MemberStatus]) -> Bool
     ) async -> Double? {
-        let start = ContinuousClock.now
         var frame = 0
         let spinner = ["|", "/", "-", "\\"]
         while ContinuousClock.now - start < .seconds(phaseTimeout) {
@@ -98,7 +98,7 @@ struct DemoReport {
         │ \("\(nodes) nodes on loopback, default SWIM settings".padding(toLength: 44, withPad: " ", startingAt: 0)) │   time   │
         ├──────────────────────────────────────────────┼──────────┤
         │ start → all see all alive                    │ \(cell(convergence)) │
-        │ SIGKILL → first suspicion                    │ \(cell(firstSuspect)) │
+        │ SIGKILL → first suspicion or death           │ \(cell(firstSuspect)) │
         │ SIGKILL → every survivor marks it dead       │ \(cell(crashDetected)) │
         │ SIGTERM → every survivor shows it left       │ \(cell(leaveSeen)) │
         │ remaining nodes alive after both             │ \(cell(healthy)) │
