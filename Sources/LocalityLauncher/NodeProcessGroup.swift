@@ -13,6 +13,9 @@ public final class NodeProcessGroup: @unchecked Sendable {
     /// Where the key files and the children's logs live.
     public let directory: URL
     private var processes: [String: Process] = [:]
+    /// The write ends of the nodes' standard input: held open for as long as this group
+    /// lives, so a node (`--exit-on-stdin-eof`) leaves when this process dies.
+    private var lifelines: [Pipe] = []
     /// Processes replaced by a restart under the same name, still owned for `killAll`.
     private var earlier: [Process] = []
 
@@ -43,9 +46,11 @@ public final class NodeProcessGroup: @unchecked Sendable {
         let arguments = [
             "node", "--name", name, "--bind", "127.0.0.1:\(port)",
             "--seeds", seeds.map { "127.0.0.1:\($0)" }.joined(separator: ","),
-            "--cluster-key-file", keyFile,
+            "--cluster-key-file", keyFile, "--exit-on-stdin-eof",
         ] + extraArguments
-        let process = try launch(arguments, output: restart ? "\(name)-restart.log" : "\(name).log")
+        let lifeline = Pipe()
+        lifelines.append(lifeline)
+        let process = try launch(arguments, output: restart ? "\(name)-restart.log" : "\(name).log", input: lifeline)
         if restart, let previous = processes[name] { earlier.append(previous) }
         processes[name] = process
     }
@@ -108,10 +113,11 @@ public final class NodeProcessGroup: @unchecked Sendable {
     /// Deletes the directory with the logs and key files.
     public func removeDirectory() { try? FileManager.default.removeItem(at: directory) }
 
-    private func launch(_ arguments: [String], output: String) throws -> Process {
+    private func launch(_ arguments: [String], output: String, input: Pipe? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if let input { process.standardInput = input }
         let log = directory.appendingPathComponent(output)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

@@ -41,8 +41,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(help: "Leave the cluster and exit when standard input closes (a parent process that starts nodes keeps it open, so its children never outlive it).")
+    var exitOnStdinEOF = false
+
     func run() async throws {
         guard let address = NodeAddress(parsing: bind) else { throw ValidationError("--bind must be host:port, got \(bind)") }
+        if exitOnStdinEOF { StdinWatch.leaveOnEOF() }
         let seedAddresses = try seeds.split(separator: ",").map { text -> NodeAddress in
             guard let seed = NodeAddress(parsing: String(text)) else { throw ValidationError("bad seed address \(text)") }
             return seed
@@ -92,6 +96,22 @@ enum ClusterKeyFile {
             return try ClusterKeyring(fileText: text)
         } catch {
             throw ValidationError("cluster key file \(path): \(error.message)")
+        }
+    }
+}
+
+/// Turns the end of standard input into a graceful shutdown (SIGTERM to ourselves, which
+/// the ServiceGroup answers by leaving the cluster): when the parent that holds the other
+/// end of the pipe dies, so does the node.
+enum StdinWatch {
+    static func leaveOnEOF() {
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if count == 0 || (count < 0 && errno != EINTR) { break }
+            }
+            kill(getpid(), SIGTERM)
         }
     }
 }
