@@ -236,19 +236,26 @@ struct DirectoryServiceTests {
         await DirectoryTestCluster.shutdown(nodes)
     }
 
-    @Test func aStaleViewIsRedirectedByNotOwner() async throws {
+    /// Three nodes; d2 and d3 hold the full view, d1 the old one without d3. The key is
+    /// owned by d2 in the old view and by d3 in the new one.
+    static func staleViewOnD1(keyPrefix: String) async throws -> ([DirectoryTestNode], [NodeID: NodeAddress], String) {
         let nodes = try await DirectoryTestCluster.start(names: ["d1", "d2", "d3"])
         let all = DirectoryTestCluster.members(nodes)
         var two = all
         two[nodes[2].id] = nil
         let ringTwo = HashRing(members: Array(two.keys))
         let ringThree = HashRing(members: Array(all.keys))
-        let key = try #require((0..<1000).map { "stale-\($0)" }.first {
+        let key = try #require((0..<1000).map { "\(keyPrefix)-\($0)" }.first {
             ringTwo.owner(of: $0) == nodes[1].id && ringThree.owner(of: $0) == nodes[2].id
         })
-        // d2 and d3 have the new view; d1 still the old one, in which d2 owns the key.
         _ = await DirectoryTestCluster.apply(all, to: [nodes[2], nodes[1]])
         _ = await DirectoryTestCluster.apply(two, to: [nodes[0]])
+        return (nodes, all, key)
+    }
+
+    @Test func aStaleViewIsRedirectedByNotOwner() async throws {
+        let (nodes, all, key) = try await Self.staleViewOnD1(keyPrefix: "stale")
+        // d2 and d3 have the new view; d1 still the old one, in which d2 owns the key.
         nodes[0].resolver.update(all)
         let address = ActivationAddress(node: nodes[0].id, epoch: 3)
         #expect(try await nodes[0].directory.register(key, address: address, deadline: DirectoryTestCluster.deadline()) == address)
@@ -260,18 +267,8 @@ struct DirectoryServiceTests {
     }
 
     @Test func aRefusalThatCannotBeFollowedEndsInNotOwnerOnceTheBudgetIsSpent() async throws {
-        let nodes = try await DirectoryTestCluster.start(names: ["d1", "d2", "d3"])
-        let all = DirectoryTestCluster.members(nodes)
-        var two = all
-        two[nodes[2].id] = nil
-        let ringTwo = HashRing(members: Array(two.keys))
-        let ringThree = HashRing(members: Array(all.keys))
-        let key = try #require((0..<1000).map { "lost-\($0)" }.first {
-            ringTwo.owner(of: $0) == nodes[1].id && ringThree.owner(of: $0) == nodes[2].id
-        })
+        let (nodes, _, key) = try await Self.staleViewOnD1(keyPrefix: "lost")
         // d1 does not know d3 at all, so it cannot follow d2's hint.
-        _ = await DirectoryTestCluster.apply(all, to: [nodes[2], nodes[1]])
-        _ = await DirectoryTestCluster.apply(two, to: [nodes[0]])
         let address = ActivationAddress(node: nodes[0].id, epoch: 1)
         do {
             _ = try await nodes[0].directory.register(key, address: address, deadline: DirectoryTestCluster.deadline())
