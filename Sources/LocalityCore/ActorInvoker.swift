@@ -1,0 +1,34 @@
+/// Calls a virtual actor's method by names, with JSON arguments and a JSON result: the
+/// seam between the HTTP gateway (which owns the HTTP side) and the actor runtime (which
+/// routes the call to the actor's owner and runs it there).
+///
+/// Arguments are one JSON object keyed by the method's argument labels
+/// (`{"points":12,"won":true}`), or a JSON array in declaration order; a method without
+/// arguments takes `{}`, `[]` or an empty body.
+///
+/// Errors: `LocalityError` with its stable code (`actor_not_found` for an unknown kind
+/// or method, `bad_request` for arguments that do not decode, `overloaded`,
+/// `deadline_exceeded`, `unavailable`, `conflict`, …), or `ActorMethodError` when the
+/// method itself threw.
+public protocol ActorInvoker: Sendable {
+    /// Runs `kind`/`key`.`method` (the method's base name, e.g. `recordMatch`, or its
+    /// full stable name, e.g. `recordMatch(points:won:)`) and returns the result as JSON
+    /// (`null` for a method that returns nothing).
+    func invoke(kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8]
+}
+
+/// The method of an actor threw: `type` names the error type; `json` is the error
+/// encoded as JSON when its type is allowed to travel (`allowRemoteError`), nil otherwise.
+public struct ActorMethodError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var type: String
+    public var json: [UInt8]?
+
+    public init(type: String, json: [UInt8]?) {
+        self.type = type
+        self.json = json
+    }
+
+    public var description: String {
+        "actor method threw \(type)" + (json.map { ": " + String(decoding: $0, as: UTF8.self) } ?? "")
+    }
+}
