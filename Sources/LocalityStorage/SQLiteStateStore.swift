@@ -58,6 +58,7 @@ public actor SQLiteStateStore: StateStore {
     ) async throws -> SQLiteStateStore {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         do {
+            _ = try await writer.query("PRAGMA busy_timeout=\(settings.busyTimeoutMilliseconds)")
             _ = try await writer.query("PRAGMA journal_mode=WAL")
             _ = try await writer.query("PRAGMA synchronous=\(settings.synchronous.rawValue)")
             _ = try await writer.query("PRAGMA wal_autocheckpoint=\(max(0, settings.walAutoCheckpointPages))")
@@ -75,6 +76,13 @@ public actor SQLiteStateStore: StateStore {
         do {
             reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         } catch {
+            try? await writer.close()
+            throw error
+        }
+        do {
+            _ = try await reader.query("PRAGMA busy_timeout=\(settings.busyTimeoutMilliseconds)")
+        } catch {
+            try? await reader.close()
             try? await writer.close()
             throw error
         }

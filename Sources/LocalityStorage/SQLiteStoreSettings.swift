@@ -19,8 +19,17 @@ public struct SQLiteStoreSettings: Sendable {
     /// Pages in the WAL before SQLite checkpoints it into the main file
     /// (`PRAGMA wal_autocheckpoint`). Default 1,000 pages.
     public var walAutoCheckpointPages: Int = 1_000
+    /// How long a statement waits for another process's lock on the same file before it
+    /// fails with SQLITE_BUSY (`PRAGMA busy_timeout`): lets several nodes on one machine
+    /// share one database file. Default 5 s.
+    public var busyTimeout: Duration = .seconds(5)
 
     public init() {}
+
+    var busyTimeoutMilliseconds: Int64 {
+        let (seconds, attoseconds) = busyTimeout.components
+        return max(0, seconds * 1_000 + attoseconds / 1_000_000_000_000_000)
+    }
 }
 
 /// What a `SQLiteStateStore` did so far; for tests, `status` and benchmarks.
