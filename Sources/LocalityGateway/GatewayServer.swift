@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -21,6 +22,7 @@ public final class GatewayServer: Sendable {
     let limiter: InFlightLimiter
     let rateLimiter: ClientRateLimiter?
     let connections = ConnectionCounter()
+    let stats: RequestStats
     private let logger: Logger
     private let port = PortBox()
 
@@ -35,6 +37,7 @@ public final class GatewayServer: Sendable {
             metrics.queued.record(queued)
         }
         self.rateLimiter = settings.rateLimit.map { ClientRateLimiter(settings: $0) }
+        self.stats = RequestStats(capacity: settings.statsSeconds) { Int64(Date().timeIntervalSince1970) }
     }
 
     /// The port the server listens on once it runs (useful with `port: 0`).
@@ -69,7 +72,7 @@ public final class GatewayServer: Sendable {
     /// The router with every endpoint and the gateway middleware.
     func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, logger: logger))
+        router.add(middleware: GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger))
         let actorRoute = ActorRoute(settings: settings, invoker: context.invoker, limiter: limiter, metrics: metrics)
         router.post("/v1/actors/:type/:id/:method") { request, context in
             try await actorRoute.handle(request, context: context)
@@ -85,6 +88,23 @@ public final class GatewayServer: Sendable {
                                       message: "node has not joined the cluster", retryAfterSeconds: retryAfter).response
             }
             return Self.json("{\"ready\":true}")
+        }
+        ClusterRoutes(context: context, server: self).register(on: router)
+        router.get("/metrics") { _, _ in
+            guard let registry = LocalityMetrics.registry else {
+                throw LocalityError(.unavailable, "metrics are not exported: the node did not call LocalityMetrics.bootstrap()")
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+        for path in ["/", "/index.html"] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                         body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+            }
         }
         return router
     }

@@ -46,6 +46,8 @@ public struct GatewaySettings: Sendable {
     public var lingerTime: Duration
     /// Server name in logs.
     public var serverName: String
+    /// Seconds of per-second traffic history kept for `/v1/stats`. Default 300.
+    public var statsSeconds: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -61,7 +63,8 @@ public struct GatewaySettings: Sendable {
         maxConnections: Int = 4_096,
         idleTimeout: Duration = .seconds(30),
         lingerTime: Duration = .seconds(2),
-        serverName: String = "locality-gateway"
+        serverName: String = "locality-gateway",
+        statsSeconds: Int = 300
     ) {
         self.host = host
         self.port = port
@@ -77,6 +80,7 @@ public struct GatewaySettings: Sendable {
         self.idleTimeout = idleTimeout
         self.lingerTime = lingerTime
         self.serverName = serverName
+        self.statsSeconds = statsSeconds
     }
 }
 
