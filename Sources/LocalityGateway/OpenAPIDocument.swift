@@ -20,7 +20,7 @@ paths:
         label, a JSON array in declaration order, or an empty body.
       operationId: callActor
       parameters:
-        - {name: type, in: path, required: true, schema: {type: string}, description: Registered actor kind, e.g. player}
+        - {name: type, in: path, required: true, schema: {type: string}, description: "Registered actor kind, e.g. player"}
         - {name: id, in: path, required: true, schema: {type: string}, description: Actor key (percent-encoded)}
         - {name: method, in: path, required: true, schema: {type: string}, description: Method base name or stable name}
         - name: X-Locality-Timeout-Ms
@@ -212,7 +212,7 @@ components:
             code: {type: string, enum: [method_error]}
             message: {type: string}
             type: {type: string, description: Name of the error type the method threw}
-            detail: {description: The error as JSON when its type may travel, else null, nullable: true}
+            detail: {description: "The error as JSON when its type may travel, else null", nullable: true}
     Node:
       type: object
       required: [name, uid]
