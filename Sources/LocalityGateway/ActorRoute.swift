@@ -37,19 +37,40 @@ struct ActorRoute: Sendable {
         }
         defer { limiter.release() }
 
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: settings.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw tooLarge(context)
-        }
+        let body = try await readBody(request, context: context)
         let arguments = Array(buffer: body)
         try Self.checkArguments(arguments)
 
         let result = try await Self.invoke(invoker, kind: kind, key: key, method: method, arguments: arguments, timeout: timeout)
         let bytes = result.isEmpty ? Array("null".utf8) : result
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The whole body, at most `maxBodyBytes`, arrived within `bodyTimeout` (else 408
+    /// `deadline_exceeded` and the connection closes: a slow sender cannot hold its slot).
+    private func readBody(_ request: Request, context: GatewayRequestContext) async throws -> ByteBuffer {
+        let requestBody = request.body
+        let maxBytes = settings.maxBodyBytes
+        let timeout = settings.bodyTimeout
+        do {
+            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await requestBody.collect(upTo: maxBytes) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let body = first else {
+                    metrics.rejected(.bodyTimeout)
+                    context.closeConnection(after: settings.lingerTime)
+                    throw GatewayFailure(status: HTTPResponse.Status(code: 408), code: LocalityError.Code.deadlineExceeded.rawValue,
+                                         message: "request body did not arrive within \(timeout)", closeConnection: true)
+                }
+                return body
+            }
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(context)
+        }
     }
 
     private func tooLarge(_ context: GatewayRequestContext) -> GatewayFailure {

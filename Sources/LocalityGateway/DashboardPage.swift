@@ -28,7 +28,9 @@ enum DashboardPage {
   .state { display:inline-block; padding:0 8px; border-radius:10px; font-size:12px; color:#0f1419; }
   .state.alive { background:var(--alive); } .state.suspect { background:var(--suspect); }
   .state.dead { background:var(--dead); } .state.left { background:var(--left); }
-  .bar { height:10px; background:var(--line); border-radius:5px; overflow:hidden; min-width:120px; }
+  .bar { position:relative; height:10px; background:var(--line); border-radius:5px; overflow:hidden; min-width:120px; }
+  .bar > i { position:absolute; top:0; bottom:0; width:2px; background:var(--text); opacity:.7; }
+  section.wide { grid-column:1 / -1; }
   .bar > div { height:100%; background:var(--accent); }
   .me { color:var(--accent); }
   .dim { color:var(--dim); font-size:12px; }
@@ -52,7 +54,7 @@ enum DashboardPage {
     <h2>Activations per node</h2>
     <table id="activations"><thead><tr><th>node</th><th>live activations</th><th></th></tr></thead><tbody></tbody></table>
   </section>
-  <section>
+  <section class="wide">
     <h2>Actor calls on this node</h2>
     <div class="legend"><span><i style="background:var(--accent)"></i>requests/s</span><span><i style="background:var(--alive)"></i>p50 ms</span><span><i style="background:var(--p99)"></i>p99 ms</span><span id="now" class="dim"></span></div>
     <canvas id="chart" width="800" height="220"></canvas>
@@ -84,10 +86,12 @@ function renderMembers(data) {
 }
 function renderRing(ring) {
   $("checksum").textContent = "checksum " + ring.checksum + " · " + ring.vnodes + " vnodes";
+  // Bars are scaled to the largest share; the tick marks an even split.
   const max = Math.max(0.0001, ...ring.members.map((m) => m.share));
+  const even = ring.members.length ? 1 / ring.members.length / max * 100 : 0;
   $("ring").tBodies[0].innerHTML = ring.members.map((m) =>
     `<tr data-name="${esc(m.name)}"><td>${esc(m.name)}</td><td>${m.vnodes}</td><td>${(m.share * 100).toFixed(1)}%</td>` +
-    `<td><div class="bar"><div style="width:${(m.share / max * 100).toFixed(1)}%"></div></div></td></tr>`).join("");
+    `<td><div class="bar" title="tick: even share"><div style="width:${(m.share / max * 100).toFixed(1)}%"></div><i style="left:${Math.min(99, even).toFixed(1)}%"></i></div></td></tr>`).join("");
 }
 async function renderActivations(members) {
   const alive = members.filter((m) => m.state === "alive" || m.state === "suspect");

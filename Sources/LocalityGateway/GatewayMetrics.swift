@@ -7,7 +7,7 @@ import Metrics
 /// - `locality_gateway_request_duration_seconds{route}`: latency (a histogram in Prometheus).
 /// - `locality_gateway_in_flight`, `locality_gateway_queued`: actor calls running / waiting.
 /// - `locality_gateway_rejected_total{reason}`: refusals by `queue_full`, `queue_timeout`,
-///   `rate_limited`, `payload_too_large`, `connection_limit`.
+///   `rate_limited`, `payload_too_large`, `connection_limit`, `body_timeout`.
 /// - `locality_gateway_connections`: open connections.
 struct GatewayMetrics: Sendable {
     /// Why a request or connection was refused.
@@ -17,6 +17,7 @@ struct GatewayMetrics: Sendable {
         case rateLimited = "rate_limited"
         case payloadTooLarge = "payload_too_large"
         case connectionLimit = "connection_limit"
+        case bodyTimeout = "body_timeout"
     }
 
     private let factory: any MetricsFactory

@@ -22,6 +22,9 @@ public struct GatewaySettings: Sendable {
     public var port: Int
     /// Largest actor-call request body, in bytes. Default 1 MiB.
     public var maxBodyBytes: Int
+    /// Time the whole request body may take to arrive (after the call got its slot);
+    /// slower: 408 `deadline_exceeded` and the connection closes. Default 10 s.
+    public var bodyTimeout: Duration
     /// Time an actor call may take when the client asks for nothing shorter. Default 5 s.
     public var callTimeout: Duration
     /// Longest timeout a client may ask for with `X-Locality-Timeout-Ms`. Default 30 s.
@@ -53,6 +56,7 @@ public struct GatewaySettings: Sendable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         maxBodyBytes: Int = 1 << 20,
+        bodyTimeout: Duration = .seconds(10),
         callTimeout: Duration = .seconds(5),
         maxCallTimeout: Duration = .seconds(30),
         maxInFlight: Int = 256,
@@ -69,6 +73,7 @@ public struct GatewaySettings: Sendable {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.bodyTimeout = bodyTimeout
         self.callTimeout = callTimeout
         self.maxCallTimeout = maxCallTimeout
         self.maxInFlight = maxInFlight

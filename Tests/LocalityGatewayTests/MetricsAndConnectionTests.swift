@@ -96,3 +96,23 @@ struct MetricsAndConnectionTests {
         }
     }
 }
+
+@Suite("Gateway slow bodies", .timeLimit(.minutes(2)))
+struct SlowBodyTests {
+    @Test func aBodyThatDoesNotArriveInTimeIs408AndFreesTheSlot() async throws {
+        var settings = GatewaySettings()
+        settings.bodyTimeout = .milliseconds(300)
+        settings.lingerTime = .seconds(30)
+        let invoker = FakeInvoker.echo()
+        try await GatewayHarness.withGateway(settings, context: GatewayContext(invoker: invoker)) { server, port in
+            // Announces 100 bytes, sends 10, then waits (the raw client reads meanwhile).
+            let head = "POST /v1/actors/player/p1/get HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":1234"
+            let response = try await RawHTTPClient.exchange(port: port, parts: [Array(head.utf8)])
+            #expect(response.status == 408)
+            #expect(response.errorCode == "deadline_exceeded")
+            #expect(response.headers["connection"] == "close")
+            #expect(await GatewayHarness.eventually { server.limiter.depths == (0, 0) })
+        }
+        #expect(invoker.calls == 0)
+    }
+}
