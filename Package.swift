@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LocalityHummingbird", targets: ["LocalityHummingbird"]),
         .library(name: "LocalityStorage", targets: ["LocalityStorage"]),
         .library(name: "LocalityActors", targets: ["LocalityActors"]),
+        .library(name: "LocalityGateway", targets: ["LocalityGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         .target(
@@ -153,6 +155,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP gateway of a node: actor calls over HTTP/JSON, cluster views, metrics, dashboard.
+        .target(
+            name: "LocalityGateway",
+            dependencies: [
+                "LocalityCore",
+                "LocalityMembership",
+                "LocalityPlacement",
+                "LocalityRouting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
         .target(
             name: "LocalityExamples",
@@ -208,6 +229,17 @@ let package = Package(
             dependencies: [
                 "LocalityActors", "LocalityExamples", "LocalityStorage", "LocalityRouting", "LocalityTransport", "LocalityCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "LocalityGatewayTests",
+            dependencies: [
+                "LocalityGateway", "LocalityCore", "LocalityLauncher",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
