@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LocalityHummingbird", targets: ["LocalityHummingbird"]),
         .library(name: "LocalityStorage", targets: ["LocalityStorage"]),
         .library(name: "LocalityActors", targets: ["LocalityActors"]),
+        .library(name: "LocalityGateway", targets: ["LocalityGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -153,6 +154,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP gateway of a node: actor calls over HTTP/JSON, cluster views, metrics, dashboard.
+        .target(
+            name: "LocalityGateway",
+            dependencies: [
+                "LocalityCore",
+                "LocalityMembership",
+                "LocalityPlacement",
+                "LocalityRouting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
         .target(
             name: "LocalityExamples",
@@ -208,6 +226,17 @@ let package = Package(
             dependencies: [
                 "LocalityActors", "LocalityExamples", "LocalityStorage", "LocalityRouting", "LocalityTransport", "LocalityCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "LocalityGatewayTests",
+            dependencies: [
+                "LocalityGateway", "LocalityCore", "LocalityLauncher",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),

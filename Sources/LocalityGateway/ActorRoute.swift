@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LocalityCore
+import Logging
+import NIOCore
+
+/// `POST /v1/actors/{type}/{id}/{method}`: admission (in-flight limit and queue), body
+/// read up to `maxBodyBytes`, JSON check, then `ActorInvoker.invoke` under a deadline.
+/// The client may shorten (or, up to `maxCallTimeout`, lengthen) the call timeout with
+/// `X-Locality-Timeout-Ms`.
+struct ActorRoute: Sendable {
+    static let timeoutHeader = HTTPField.Name("x-locality-timeout-ms")!
+
+    let settings: GatewaySettings
+    let invoker: any ActorInvoker
+    let limiter: InFlightLimiter
+    let metrics: GatewayMetrics
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let kind = try Self.parameter("type", context)
+        let key = try Self.parameter("id", context)
+        let method = try Self.parameter("method", context)
+        let timeout = try callTimeout(request)
+
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > settings.maxBodyBytes {
+            throw tooLarge(context)
+        }
+        do {
+            try await limiter.acquire()
+        } catch {
+            metrics.rejected(error == .queueFull ? .queueFull : .queueTimeout)
+            if request.announcesBody { context.closeConnection(after: settings.lingerTime) }
+            let message = error == .queueFull ? "too many calls in flight and queued" : "no call slot freed in time"
+            throw GatewayFailure(status: .serviceUnavailable, code: LocalityError.Code.overloaded.rawValue, message: message,
+                                 retryAfterSeconds: settings.retryAfterSeconds, closeConnection: request.announcesBody)
+        }
+        defer { limiter.release() }
+
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(context)
+        }
+        let arguments = Array(buffer: body)
+        try Self.checkArguments(arguments)
+
+        let result = try await Self.invoke(invoker, kind: kind, key: key, method: method, arguments: arguments, timeout: timeout)
+        let bytes = result.isEmpty ? Array("null".utf8) : result
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    private func tooLarge(_ context: GatewayRequestContext) -> GatewayFailure {
+        metrics.rejected(.payloadTooLarge)
+        context.closeConnection(after: settings.lingerTime)
+        return GatewayFailure(status: .contentTooLarge, code: LocalityError.Code.payloadTooLarge.rawValue,
+                              message: "request body exceeds \(settings.maxBodyBytes) bytes", closeConnection: true)
+    }
+
+    private func callTimeout(_ request: Request) throws -> Duration {
+        guard let text = request.headers[Self.timeoutHeader] else { return settings.callTimeout }
+        guard let milliseconds = Int(text), milliseconds > 0 else {
+            throw LocalityError(.badRequest, "\(Self.timeoutHeader.rawName) must be a positive integer of milliseconds")
+        }
+        return min(.milliseconds(milliseconds), settings.maxCallTimeout)
+    }
+
+    /// A path parameter, percent-decoded.
+    static func parameter(_ name: String, _ context: GatewayRequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+            throw LocalityError(.badRequest, "bad \(name) in path")
+        }
+        return decoded
+    }
+
+    /// Arguments are empty, a JSON object or a JSON array.
+    static func checkArguments(_ bytes: [UInt8]) throws {
+        guard bytes.contains(where: { !$0.isJSONWhitespace }) else { return }
+        let value: Any
+        do {
+            value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            throw LocalityError(.badRequest, "request body is not valid JSON")
+        }
+        guard value is [String: Any] || value is [Any] else {
+            throw LocalityError(.badRequest, "arguments must be a JSON object or array")
+        }
+    }
+
+    /// Runs the call; if the invoker has not answered shortly after `timeout` the call is
+    /// cancelled and answered with `deadline_exceeded`, so a stuck call cannot hold its slot.
+    static func invoke(_ invoker: any ActorInvoker, kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8] {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                try await invoker.invoke(kind: kind, key: key, method: method, arguments: arguments, timeout: timeout)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout + .milliseconds(100))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else {
+                throw LocalityError(.deadlineExceeded, "call to \(kind)/\(key).\(method) took longer than \(timeout)")
+            }
+            return result
+        }
+    }
+}
+
+extension UInt8 {
+    var isJSONWhitespace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LocalityCore
+import NIOCore
+
+/// An error answer of the gateway: `{"error":{"code":…,"message":…}}` with the status
+/// for the code, `Retry-After` where retrying later helps, and (422 only) the actor
+/// method error's `type` and JSON `detail`.
+///
+/// Codes are `LocalityError` codes, plus `method_error` (the actor method threw, 422) and
+/// `not_found` (no such route, 404). Unexpected errors answer 500 `internal` without
+/// their description (it is logged instead).
+struct GatewayFailure: Error, Sendable {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+    var retryAfterSeconds: Int?
+    /// Ask the connection to close after the answer (the body was not read).
+    var closeConnection = false
+    var methodErrorType: String?
+    var methodErrorDetail: [UInt8]?
+
+    init(status: HTTPResponse.Status, code: String, message: String, retryAfterSeconds: Int? = nil, closeConnection: Bool = false) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
+        self.closeConnection = closeConnection
+    }
+
+    /// The answer for an error thrown by the invoker or by the gateway itself.
+    static func from(_ error: any Error, retryAfterSeconds: Int) -> GatewayFailure {
+        switch error {
+        case let failure as GatewayFailure:
+            return failure
+        case let error as LocalityError:
+            return from(error, retryAfterSeconds: retryAfterSeconds)
+        case let error as ActorMethodError:
+            var failure = GatewayFailure(status: .unprocessableContent, code: "method_error", message: "actor method threw \(error.type)")
+            failure.methodErrorType = error.type
+            failure.methodErrorDetail = error.json.flatMap { isJSON($0) ? $0 : nil }
+            return failure
+        case let error as HTTPError where error.status == .notFound:
+            return GatewayFailure(status: .notFound, code: "not_found", message: "no such route")
+        case let error as HTTPError where error.status.code < 500:
+            return GatewayFailure(status: error.status, code: "bad_request", message: error.status.reasonPhrase)
+        default:
+            return GatewayFailure(status: .internalServerError, code: LocalityError.Code.internal.rawValue, message: "internal error")
+        }
+    }
+
+    static func from(_ error: LocalityError, retryAfterSeconds: Int) -> GatewayFailure {
+        let code = error.code.rawValue
+        switch error.code {
+        case .badRequest: return GatewayFailure(status: .badRequest, code: code, message: error.message)
+        case .actorNotFound: return GatewayFailure(status: .notFound, code: code, message: error.message)
+        case .payloadTooLarge: return GatewayFailure(status: .contentTooLarge, code: code, message: error.message)
+        case .conflict: return GatewayFailure(status: .conflict, code: code, message: error.message)
+        case .deadlineExceeded: return GatewayFailure(status: .gatewayTimeout, code: code, message: error.message)
+        case .overloaded, .unavailable, .notOwner, .cancelled:
+            return GatewayFailure(status: .serviceUnavailable, code: code, message: error.message, retryAfterSeconds: retryAfterSeconds)
+        case .unauthenticated: return GatewayFailure(status: .badGateway, code: code, message: error.message)
+        case .internal: return GatewayFailure(status: .internalServerError, code: code, message: "internal error")
+        }
+    }
+
+    /// The HTTP response.
+    var response: Response {
+        var body = "{\"error\":{\"code\":" + JSONText.quoted(code) + ",\"message\":" + JSONText.quoted(message)
+        if let methodErrorType {
+            body += ",\"type\":" + JSONText.quoted(methodErrorType)
+            body += ",\"detail\":" + (methodErrorDetail.map { String(decoding: $0, as: UTF8.self) } ?? "null")
+        }
+        body += "}}"
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if closeConnection { headers[.connection] = "close" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Whether `bytes` is one JSON value.
+    static func isJSON(_ bytes: [UInt8]) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
+    }
+}
+
+/// Minimal JSON text helpers for hand-written bodies.
+enum JSONText {
+    /// `text` as a JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,71 @@
+import Metrics
+
+/// The gateway's swift-metrics instruments (`locality_gateway_*`), exported on `/metrics`
+/// once `LocalityMetrics.bootstrap()` installed the Prometheus factory.
+///
+/// - `locality_gateway_requests_total{route,status}`: answered requests.
+/// - `locality_gateway_request_duration_seconds{route}`: latency (a histogram in Prometheus).
+/// - `locality_gateway_in_flight`, `locality_gateway_queued`: actor calls running / waiting.
+/// - `locality_gateway_rejected_total{reason}`: refusals by `queue_full`, `queue_timeout`,
+///   `rate_limited`, `payload_too_large`, `connection_limit`.
+/// - `locality_gateway_connections`: open connections.
+struct GatewayMetrics: Sendable {
+    /// Why a request or connection was refused.
+    enum Rejection: String, CaseIterable, Sendable {
+        case queueFull = "queue_full"
+        case queueTimeout = "queue_timeout"
+        case rateLimited = "rate_limited"
+        case payloadTooLarge = "payload_too_large"
+        case connectionLimit = "connection_limit"
+    }
+
+    private let factory: any MetricsFactory
+    private let rejected: [Rejection: Counter]
+    let inFlight: Gauge
+    let queued: Gauge
+    let connections: Gauge
+
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        var rejected: [Rejection: Counter] = [:]
+        for reason in Rejection.allCases {
+            rejected[reason] = Counter(label: "locality_gateway_rejected_total", dimensions: [("reason", reason.rawValue)], factory: factory)
+        }
+        self.rejected = rejected
+        inFlight = Gauge(label: "locality_gateway_in_flight", factory: factory)
+        queued = Gauge(label: "locality_gateway_queued", factory: factory)
+        connections = Gauge(label: "locality_gateway_connections", factory: factory)
+    }
+
+    func answered(route: GatewayRoute, status: Int, nanoseconds: Int64) {
+        Counter(label: "locality_gateway_requests_total", dimensions: [("route", route.rawValue), ("status", String(status))], factory: factory).increment()
+        Metrics.Timer(label: "locality_gateway_request_duration_seconds", dimensions: [("route", route.rawValue)], preferredDisplayUnit: .seconds, factory: factory)
+            .recordNanoseconds(nanoseconds)
+    }
+
+    func rejected(_ reason: Rejection) {
+        rejected[reason]?.increment()
+    }
+}
+
+/// Route label of a request (a fixed set, so metric cardinality stays bounded).
+enum GatewayRoute: String, Sendable, CaseIterable {
+    case actor, members, ring, lookup, activations, stats, metrics, healthz, readyz, dashboard, openapi, other
+
+    init(path: String) {
+        switch path {
+        case _ where path.hasPrefix("/v1/actors/"): self = .actor
+        case "/v1/cluster/members": self = .members
+        case "/v1/cluster/ring": self = .ring
+        case "/v1/cluster/lookup": self = .lookup
+        case "/v1/cluster/activations": self = .activations
+        case "/v1/stats": self = .stats
+        case "/metrics": self = .metrics
+        case "/healthz": self = .healthz
+        case "/readyz": self = .readyz
+        case "/", "/index.html": self = .dashboard
+        case "/openapi.yaml": self = .openapi
+        default: self = .other
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import LocalityCore
+import Logging
+import NIOCore
+import Synchronization
+
+/// The HTTP gateway of a Locality node: actor calls over HTTP/JSON, health, cluster
+/// views, metrics and the dashboard, served by Hummingbird 2 (see docs/gateway.md).
+///
+/// ```swift
+/// let gateway = GatewayServer(settings: GatewaySettings(port: 8080), context: GatewayContext(invoker: system))
+/// let app = gateway.makeApplication()   // a swift-service-lifecycle Service
+/// try await ServiceGroup(services: [app, …], logger: logger).run()
+/// ```
+public final class GatewayServer: Sendable {
+    public let settings: GatewaySettings
+    public let context: GatewayContext
+    let metrics: GatewayMetrics
+    let limiter: InFlightLimiter
+    let rateLimiter: ClientRateLimiter?
+    let connections = ConnectionCounter()
+    private let logger: Logger
+    private let port = PortBox()
+
+    public init(settings: GatewaySettings, context: GatewayContext, logger: Logger = Logger(label: "locality.gateway")) {
+        self.settings = settings
+        self.context = context
+        self.logger = logger
+        let metrics = GatewayMetrics()
+        self.metrics = metrics
+        self.limiter = InFlightLimiter(maxInFlight: settings.maxInFlight, maxQueued: settings.maxQueued, maxWait: settings.maxQueueWait) { inFlight, queued in
+            metrics.inFlight.record(inFlight)
+            metrics.queued.record(queued)
+        }
+        self.rateLimiter = settings.rateLimit.map { ClientRateLimiter(settings: $0) }
+    }
+
+    /// The port the server listens on once it runs (useful with `port: 0`).
+    public var boundPort: Int? { port.value.withLock { $0 } }
+
+    /// The Hummingbird application serving the gateway; run it (it is a `Service`) with
+    /// `runService()` or inside a `ServiceGroup`. `onServerRunning` gets the bound port.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let settings = self.settings
+        let connections = self.connections
+        let metrics = self.metrics
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionLimitHandler(counter: connections, maxConnections: settings.maxConnections) { open, refused in
+                metrics.connections.record(open)
+                if refused { metrics.rejected(.connectionLimit) }
+            }],
+            idleTimeout: .nanoseconds(settings.idleTimeout.nanosecondsClamped)
+        )
+        return Application(
+            router: makeRouter(),
+            server: .http1(configuration: http1),
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: settings.serverName),
+            onServerRunning: { [port] channel in
+                let bound = channel.localAddress?.port ?? settings.port
+                port.value.withLock { $0 = bound }
+                await onServerRunning(bound)
+            },
+            logger: logger
+        )
+    }
+
+    /// The router with every endpoint and the gateway middleware.
+    func makeRouter() -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, logger: logger))
+        let actorRoute = ActorRoute(settings: settings, invoker: context.invoker, limiter: limiter, metrics: metrics)
+        router.post("/v1/actors/:type/:id/:method") { request, context in
+            try await actorRoute.handle(request, context: context)
+        }
+        router.get("/healthz") { _, _ in
+            Self.json("{\"status\":\"ok\"}")
+        }
+        let isReady = context.isReady
+        let retryAfter = settings.retryAfterSeconds
+        router.get("/readyz") { _, _ in
+            guard await isReady() else {
+                return GatewayFailure(status: .serviceUnavailable, code: LocalityError.Code.unavailable.rawValue,
+                                      message: "node has not joined the cluster", retryAfterSeconds: retryAfter).response
+            }
+            return Self.json("{\"ready\":true}")
+        }
+        return router
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// The bound port, shared with the server's start callback.
+final class PortBox: Sendable {
+    let value = Mutex<Int?>(nil)
+}
