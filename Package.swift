@@ -177,7 +177,7 @@ let package = Package(
         // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
         .target(
             name: "LocalityExamples",
-            dependencies: ["LocalityActors", "LocalityCore"],
+            dependencies: ["LocalityActors", "LocalityCore", "LocalityStorage"],
             path: "Examples/PlayerStats"
         ),
         .executableTarget(
