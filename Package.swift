@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
@@ -135,6 +136,7 @@ let package = Package(
             dependencies: [
                 "LocalityCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,7 +177,7 @@ let package = Package(
         // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
         .target(
             name: "LocalityExamples",
-            dependencies: ["LocalityActors", "LocalityCore"],
+            dependencies: ["LocalityActors", "LocalityCore", "LocalityStorage"],
             path: "Examples/PlayerStats"
         ),
         .executableTarget(
@@ -191,6 +193,7 @@ let package = Package(
                 "LocalityStorage",
                 "LocalityActors",
                 "LocalityExamples",
+                "LocalityGateway",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -215,13 +218,15 @@ let package = Package(
         // Real `locality node` processes on loopback; needs the `locality` binary (LOCALITY_BIN).
         .testTarget(
             name: "LocalityIntegrationTests",
-            dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore"]
+            dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore", "LocalityActors", "LocalityStorage",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityMembership", "LocalityLauncher", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityHummingbirdTests", dependencies: ["LocalityHummingbird", "LocalityLauncher", "LocalityRouting", "LocalityTransport", "LocalityCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore"]),
+        .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(
             name: "LocalityActorsTests",
             dependencies: [

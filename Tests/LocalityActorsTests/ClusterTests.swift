@@ -37,7 +37,7 @@ enum ActorCluster {
             let id = NodeID(name: "n\(index + 1)", uid: UInt64(index + 1))
             let store = try await SQLiteStateStore.open(path: "\(directory)/\(id.name).sqlite")
             let system = ClusterSystem(node: id, settings: settings, stateStore: store)
-            try PlayerStats.register(on: system)
+            try ExampleKinds.register(on: system)
             try system.register(SlowStart.self, kind: "slow") { _, system in SlowStart(actorSystem: system) }
             try system.register(Bouncer.self, kind: "bouncer") { _, system in Bouncer(actorSystem: system) }
             try system.register(Fragile.self, kind: "fragile") { _, system in Fragile(actorSystem: system) }

@@ -5,6 +5,9 @@ import Testing
 
 /// Five real `locality node` processes on loopback with the default SWIM settings.
 @Suite struct GossipClusterTests {
+    /// These nodes host actors in memory, with a transport on any free port.
+    static let memoryActors = ["--store", "memory", "--transport", "127.0.0.1:0"]
+
     /// name → status as `node` sees it, or nil when the node does not answer.
     func view(of port: Int, keyring: ClusterKeyring) async -> [String: MemberStatus]? {
         guard let reply = try? await MembersQuery.fetch(
@@ -49,9 +52,9 @@ import Testing
         for (index, name) in names.enumerated() {
             try cluster.start(
                 name: name, port: ports[index], seeds: Array(ports.prefix(5)).filter { $0 != ports[index] }, keyFile: keyFile,
-                extraArguments: ["--metadata", "zone=\(index % 2 == 0 ? "a" : "b")"])
+                extraArguments: ["--metadata", "zone=\(index % 2 == 0 ? "a" : "b")"] + Self.memoryActors)
         }
-        try cluster.start(name: "intruder", port: ports[5], seeds: Array(ports.prefix(5)), keyFile: wrongKeyFile)
+        try cluster.start(name: "intruder", port: ports[5], seeds: Array(ports.prefix(5)), keyFile: wrongKeyFile, extraArguments: Self.memoryActors)
 
         var intruderSeen = false
         let noteIntruder: ([String: MemberStatus]) -> Void = { view in if view["intruder"] != nil { intruderSeen = true } }
@@ -73,7 +76,10 @@ import Testing
             return name
         }
         #expect(listed.sorted() == names, "locality members --json printed:\n\(cli.output)")
-        let zones = (document?["members"] as? [[String: Any]] ?? []).compactMap { $0["metadata"] as? String }
+        // Metadata: the transport address the node advertises, then the operator's pairs.
+        let metadata = (document?["members"] as? [[String: Any]] ?? []).compactMap { $0["metadata"] as? String }
+        #expect(metadata.allSatisfy { $0.hasPrefix("transport=127.0.0.1:") }, "\(metadata)")
+        let zones = metadata.compactMap { $0.split(separator: ",").first { $0.hasPrefix("zone=") }.map(String.init) }
         #expect(zones.sorted() == ["zone=a", "zone=a", "zone=a", "zone=b", "zone=b"])
 
         cluster.signal("n5", SIGKILL)
@@ -96,7 +102,7 @@ import Testing
         // uid); the survivors list it alive next to the dead old one, never revive the old.
         let oldN5 = try await MembersQuery.fetch(from: NodeAddress(host: "127.0.0.1", port: ports[0]), keyring: keyring)
             .members.first { $0.id.name == "n5" }?.id
-        try cluster.start(name: "n5", port: ports[4], seeds: Array(ports.prefix(3)), keyFile: keyFile, restart: true)
+        try cluster.start(name: "n5", port: ports[4], seeds: Array(ports.prefix(3)), keyFile: keyFile, extraArguments: Self.memoryActors, restart: true)
         let start = ContinuousClock.now
         var restarted = false
         while !restarted, ContinuousClock.now - start < .seconds(15) {

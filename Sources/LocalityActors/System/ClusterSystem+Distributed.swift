@@ -37,6 +37,8 @@ extension ClusterSystem {
             return result
         case .encoded(let value):
             return try BinaryDecoder().decodeValue(Res.self, from: value)
+        case .json:
+            throw LocalityError(.internal, "\(target) returned JSON to a typed caller")
         case .void:
             throw LocalityError(.internal, "\(target) returned nothing, expected \(Res.self)")
         case .error(let error):
@@ -48,7 +50,7 @@ extension ClusterSystem {
         on actor: Act, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder, throwing: Err.Type
     ) async throws where Act: DistributedActor, Act.ID == VirtualActorID, Err: Error {
         switch try await deliver(to: actor.id, target: target, invocation: invocation) {
-        case .void, .value, .encoded: return
+        case .void, .value, .encoded, .json: return
         case .error(let error): throw error
         }
     }
@@ -65,17 +67,17 @@ extension ClusterSystem {
         let arguments = invocation.arguments
         return try await CallChain.$current.withValue(chain) {
             try await catalog.withTurn(id, chain: chain) { activation in
-                try await execute(on: activation.instance, target: target, source: .local(arguments), encodes: false)
+                try await execute(on: activation.instance, target: target, source: .local(arguments), form: .value)
             }
         }
     }
 
     /// Runs `target` on a local instance and collects its outcome.
     func execute<A: VirtualActor>(
-        on instance: A, target: RemoteCallTarget, source: ClusterInvocationDecoder.Source, encodes: Bool
+        on instance: A, target: RemoteCallTarget, source: ClusterInvocationDecoder.Source, form: ResultForm
     ) async throws -> CallOutcome {
         var decoder = ClusterInvocationDecoder(source)
-        let sink = CallOutcomeSink(encodes: encodes)
+        let sink = CallOutcomeSink(form: form)
         do {
             try await executeDistributedTarget(on: instance, target: target, invocationDecoder: &decoder, handler: ClusterResultHandler(sink: sink))
         } catch let error as LocalityError {

@@ -18,6 +18,7 @@ final class RemoteErrorAllowList: Sendable {
         let name: String
         let encode: @Sendable (any Error) throws -> BinaryValue?
         let decode: @Sendable (BinaryValue) throws -> any Error
+        let json: @Sendable (any Error) throws -> [UInt8]?
     }
 
     private struct State {
@@ -31,7 +32,8 @@ final class RemoteErrorAllowList: Sendable {
         let entry = Entry(
             name: name,
             encode: { error in try (error as? E).map { try BinaryEncoder().encodeValue($0) } },
-            decode: { value in try BinaryDecoder().decodeValue(E.self, from: value) }
+            decode: { value in try BinaryDecoder().decodeValue(E.self, from: value) },
+            json: { error in try (error as? E).map { try JSONArguments.encodeResult($0) } }
         )
         state.withLock {
             $0.byName[name] = entry
@@ -46,6 +48,16 @@ final class RemoteErrorAllowList: Sendable {
               let value = try? entry.encode(error)
         else { return .otherError(type: typeName) }
         return .codableError(type: entry.name, value: value)
+    }
+
+    /// The reply carrying `error` to a JSON caller: the error as JSON when its type is
+    /// allowed, its type name otherwise.
+    func jsonReply(for error: any Error) -> JSONInvocationReply {
+        let typeName = String(reflecting: type(of: error))
+        guard let entry = state.withLock({ $0.byType[ObjectIdentifier(type(of: error))] }),
+              let json = try? entry.json(error)
+        else { return .otherError(type: typeName) }
+        return .codableError(type: entry.name, json: json)
     }
 
     /// The error a remote callee sent back.
@@ -88,6 +100,9 @@ extension ClusterSystem {
 
     /// Runs a call that arrived from another node (or that this node routed to itself).
     func handleRemote(_ bytes: [UInt8]) async throws -> [UInt8] {
+        if bytes.first == JSONInvocationMessage.version {
+            return try await handleJSON(JSONInvocationMessage.decode(bytes)).encoded()
+        }
         let message = try InvocationMessage.decode(bytes)
         guard let registration = registry.registration(message.id.kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(message.id.kind)")
@@ -95,13 +110,14 @@ extension ClusterSystem {
         let target = try registration.target(named: message.method)
         let outcome = try await CallChain.$current.withValue(message.chain) {
             try await catalog.withTurn(message.id, chain: message.chain) { activation in
-                try await execute(on: activation.instance, target: target, source: .wire(message.arguments), encodes: true)
+                try await execute(on: activation.instance, target: target, source: .wire(message.arguments), form: .binary)
             }
         }
         switch outcome {
         case .encoded(let value): return InvocationReply.value(value).encoded()
         case .void: return InvocationReply.void.encoded()
         case .value(let value): throw LocalityError(.internal, "unencoded result \(type(of: value)) for a remote call")
+        case .json: throw LocalityError(.internal, "JSON result for a binary remote call")
         case .error(let error as LocalityError): throw error
         case .error(let error): return remoteErrors.reply(for: error).encoded()
         }

@@ -48,6 +48,30 @@ struct KindRegistration: Sendable {
         return name
     }
 
+    /// The full stable name a caller means by `name`: `name` itself when it carries its
+    /// argument labels (`recordMatch(points:won:)`), else the one method whose base name
+    /// it is (`recordMatch`). Unknown → `actor_not_found`; a base name shared by several
+    /// methods, or an overloaded full name → `bad_request` listing the candidates.
+    func resolveMethod(_ name: String) throws(LocalityError) -> String {
+        let candidates: [String]
+        if name.contains("(") {
+            candidates = methodsByName[name] == nil ? [] : [name]
+        } else {
+            candidates = methodsByName.keys.filter { $0.prefix(while: { $0 != "(" }) == name }.sorted()
+        }
+        guard let only = candidates.first else {
+            let known = methodsByName.keys.sorted().joined(separator: ", ")
+            throw LocalityError(.actorNotFound, "kind \(kind) has no method \(name) (its methods: \(known.isEmpty ? "none" : known))")
+        }
+        guard candidates.count == 1 else {
+            throw LocalityError(.badRequest, "method name \(name) of kind \(kind) is ambiguous; name one of: \(candidates.joined(separator: ", "))")
+        }
+        guard case .some(.some) = methodsByName[only] else {
+            throw LocalityError(.badRequest, "method name \(only) of kind \(kind) is overloaded; calls by name cannot tell the overloads apart")
+        }
+        return only
+    }
+
     /// The target for a stable name received from the wire.
     func target(named name: String) throws -> RemoteCallTarget {
         switch methodsByName[name] {

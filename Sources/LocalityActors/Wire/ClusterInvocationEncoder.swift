@@ -45,13 +45,15 @@ public struct ClusterInvocationEncoder: DistributedTargetInvocationEncoder {
 }
 
 /// Hands the recorded arguments to the target: as values for a local call, decoded from
-/// the wire (into the parameter's static type, no type names involved) for a remote one.
+/// the wire (into the parameter's static type, no type names involved) for a remote one,
+/// decoded with `JSONDecoder` for a JSON invocation (`ActorInvoker`).
 public struct ClusterInvocationDecoder: DistributedTargetInvocationDecoder {
     public typealias SerializationRequirement = any Codable
 
     enum Source {
         case local([InvocationArgument])
         case wire([BinaryValue])
+        case json(JSONArguments)
     }
 
     let source: Source
@@ -76,6 +78,8 @@ public struct ClusterInvocationDecoder: DistributedTargetInvocationDecoder {
                 throw LocalityError(.badRequest, "call carries \(values.count) arguments, the method takes more")
             }
             return try BinaryDecoder().decodeValue(Argument.self, from: values[index])
+        case .json(let arguments):
+            return try arguments.decode(Argument.self, at: index)
         }
     }
 

@@ -8,17 +8,27 @@ enum CallOutcome: @unchecked Sendable {
     case value(Any)
     /// A remote call's return value in wire form.
     case encoded(BinaryValue)
+    /// A JSON invocation's return value as JSON text.
+    case json([UInt8])
     case void
     case error(any Error)
 }
 
+/// How a call hands its return value back: as is (local call), in the binary wire form
+/// (remote call) or as JSON (JSON invocation).
+enum ResultForm: Sendable {
+    case value
+    case binary
+    case json
+}
+
 /// Where a `ClusterResultHandler` leaves the outcome; read once the target ran.
 final class CallOutcomeSink: Sendable {
-    let encodes: Bool
+    let form: ResultForm
     private let outcome = Mutex<CallOutcome?>(nil)
 
-    init(encodes: Bool) {
-        self.encodes = encodes
+    init(form: ResultForm) {
+        self.form = form
     }
 
     func set(_ value: CallOutcome) {
@@ -40,14 +50,14 @@ public struct ClusterResultHandler: DistributedTargetInvocationResultHandler {
     let sink: CallOutcomeSink
 
     public func onReturn<Success: Codable>(value: Success) async throws {
-        if sink.encodes {
-            do {
-                sink.set(.encoded(try BinaryEncoder().encodeValue(value)))
-            } catch {
-                sink.set(.error(LocalityError(.internal, "cannot encode result \(Success.self): \(error)")))
+        do {
+            switch sink.form {
+            case .value: sink.set(.value(value))
+            case .binary: sink.set(.encoded(try BinaryEncoder().encodeValue(value)))
+            case .json: sink.set(.json(try JSONArguments.encodeResult(value)))
             }
-        } else {
-            sink.set(.value(value))
+        } catch {
+            sink.set(.error(LocalityError(.internal, "cannot encode result \(Success.self): \(error)")))
         }
     }
 

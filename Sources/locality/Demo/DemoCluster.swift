@@ -30,7 +30,10 @@ final class DemoCluster: Sendable {
         let seeds = names.prefix(2).compactMap { ports[$0] }
         for name in names {
             guard let port = ports[name] else { continue }
-            try processes.start(name: name, port: port, seeds: seeds.filter { $0 != port }, keyFile: keyFile)
+            // The demo is about membership: actors in memory, transport on any free port.
+            try processes.start(
+                name: name, port: port, seeds: seeds.filter { $0 != port }, keyFile: keyFile,
+                extraArguments: ["--store", "memory", "--transport", "127.0.0.1:0"])
         }
     }
 

@@ -1,15 +1,27 @@
 import ArgumentParser
 import Foundation
+import LocalityActors
 import LocalityCore
+import LocalityGateway
 import LocalityMembership
+import LocalityRouting
 import Logging
 import ServiceLifecycle
 
-/// `locality node`: runs one gossip member until SIGTERM/SIGINT, then leaves gracefully.
+/// `locality node`: runs one cluster node until SIGTERM/SIGINT: a gossip member (SWIM over
+/// UDP + TCP) that hosts virtual actors (node transport, handle-or-forward router, ring
+/// fed by gossip, `ClusterSystem` with the example kinds on a state store).
+///
+/// With `--http`, an HTTP gateway (LocalityGateway) serves actor calls as JSON and the
+/// cluster views.
+///
+/// SIGTERM/SIGINT drains in this order: the HTTP gateway stops (finishing the requests
+/// it accepted), the actors deactivate (each flushes its state), the node leaves the
+/// cluster, then the transport stops and the store closes; exit 0.
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
-        abstract: "Run a cluster node (SWIM gossip membership over UDP + TCP).")
+        abstract: "Run a cluster node: SWIM gossip membership and virtual actors.")
 
     @Option(help: "Node name, unique among live members.")
     var name: String
@@ -41,6 +53,24 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "host:port of the node transport (actor calls between nodes), advertised in the gossip metadata as transport=host:port; port 0 picks one. Default: the --bind host, its port + 1000.")
+    var transport: String?
+
+    @Option(help: "host:port of the HTTP gateway (POST /v1/actors/{type}/{id}/{method}, /v1/cluster/…, /healthz); port 0 picks one. Default: no gateway.")
+    var http: String?
+
+    @Option(help: "Where actor state lives: memory, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?table=NAME]. Default: sqlite:<data-dir>/state.sqlite.")
+    var store: String?
+
+    @Option(help: "Directory of this node's files. Default: ./locality-data/<name>.")
+    var dataDir: String?
+
+    @Option(help: "Seconds an actor may stay idle before it is deactivated (default: ActorSettings, 900).")
+    var idleTimeoutS: Int?
+
+    @Option(help: "Most live activations on this node; past it the least recently used idle one is evicted (default: ActorSettings, 1000000).")
+    var maxActivations: Int?
+
     @Flag(help: "Leave the cluster and exit when standard input closes (a parent process that starts nodes keeps it open, so its children never outlive it).")
     var exitOnStdinEOF = false
 
@@ -66,15 +96,97 @@ struct NodeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "locality.node")
         logger[metadataKey: "node"] = "\(name)"
-        let node = try GossipMembership(
-            name: name, address: address, seeds: seedAddresses, keyring: keyring,
-            metadata: Array(metadata.utf8), swim: swim, logger: Logger(label: "locality.gossip"))
+        let uid = UInt64.random(in: 1...UInt64.max)
+        let host = try await startActorHost(id: NodeID(name: name, uid: uid), bind: address, keyring: keyring, logger: logger)
+        let node: GossipMembership
+        do {
+            node = try GossipMembership(
+                name: name, address: address, seeds: seedAddresses, keyring: keyring,
+                metadata: gossipMetadata(transport: host.transportAddress), swim: swim, uid: uid,
+                logger: Logger(label: "locality.gossip"))
+        } catch {
+            await host.close()
+            throw error
+        }
+        let feed = host.follow(node)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node), .init(service: host)]
+        if let gateway = try gatewayService(host: host, gossip: node, joining: !seedAddresses.isEmpty, logger: logger) {
+            services.append(.init(service: gateway))
+        }
+        logger.info("node started", metadata: [
+            "gossip": "\(address)", "transport": "\(host.transportAddress)", "http": "\(http ?? "off")",
+        ])
+        // Graceful shutdown runs in reverse order: the gateway stops, the actors
+        // deactivate, then gossip leaves.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: node)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            feed.cancel()
+            await host.close()
+            throw error
+        }
+        feed.cancel()
+        await host.close()
+        logger.info("node stopped")
+    }
+
+    /// Builds the actor runtime: store, system, router, transport.
+    private func startActorHost(id: NodeID, bind: NodeAddress, keyring: ClusterKeyring, logger: Logger) async throws -> ActorHost {
+        let transportAddress: NodeAddress
+        if let transport {
+            guard let parsed = NodeAddress(parsing: transport) else { throw ValidationError("--transport must be host:port, got \(transport)") }
+            transportAddress = parsed
+        } else {
+            guard bind.port + 1000 <= 65_535 else { throw ValidationError("--bind port + 1000 is not a port: pass --transport") }
+            transportAddress = NodeAddress(host: bind.host, port: bind.port + 1000)
+        }
+        var settings = ActorSettings()
+        if let idleTimeoutS { settings.idleTimeout = .seconds(try positive(idleTimeoutS, "--idle-timeout-s")) }
+        if let maxActivations { settings.maxActivations = try positive(maxActivations, "--max-activations") }
+        settings.collectionQuantum = min(settings.collectionQuantum, max(.seconds(1), settings.idleTimeout / 4))
+        let directory = dataDir ?? "./locality-data/\(name)"
+        let (stateStore, location) = try await NodeStoreOption.open(store, dataDirectory: directory, logger: Logger(label: "locality.storage"))
+        logger.info("state store open", metadata: ["store": "\(location)"])
+        do {
+            let clusterKey = keyring.primary.withUnsafeBytes { Array($0) }
+            return try await ActorHost.start(
+                id: id, clusterKey: clusterKey, transport: transportAddress, store: stateStore, settings: settings, logger: logger)
+        } catch {
+            try? await stateStore.close()
+            throw error
+        }
+    }
+
+    /// The HTTP gateway over this node's actors and views, when `--http` asks for one.
+    private func gatewayService(host: ActorHost, gossip: GossipMembership, joining: Bool, logger: Logger) throws -> (any Service)? {
+        guard let http else { return nil }
+        guard let address = NodeAddress(parsing: http) else { throw ValidationError("--http must be host:port, got \(http)") }
+        let resolver = host.resolver
+        let system = host.system
+        let context = GatewayContext(
+            invoker: system,
+            localNode: host.id,
+            // Ready once the ring holds this node and, when it joins through seeds, another one.
+            isReady: { resolver.members.count >= (joining ? 2 : 1) },
+            members: { await gossip.members() },
+            ring: resolver,
+            activations: { system.activeIDs.map { GatewayActivation(kind: $0.kind, key: $0.key) } })
+        let server = GatewayServer(settings: GatewaySettings(host: address.host, port: address.port), context: context,
+                                   logger: Logger(label: "locality.gateway"))
+        return server.makeApplication { port in
+            logger.info("HTTP gateway listening", metadata: ["http": "\(address.host):\(port)"])
+        }
+    }
+
+    /// `transport=host:port`, then the operator's `--metadata` pairs.
+    private func gossipMetadata(transport: NodeAddress) -> [UInt8] {
+        let advertised = MembershipRingFeed.metadata(transport: transport)
+        return metadata.isEmpty ? advertised : advertised + Array(",\(metadata)".utf8)
     }
 
     private func positive(_ value: Int, _ flag: String) throws -> Int {

@@ -1,0 +1,76 @@
+import LocalityCore
+import LocalityRouting
+import NIOCore
+
+/// Calls by name with JSON arguments (the HTTP gateway's entry into the runtime).
+///
+/// The entry node resolves the method name through the kind registry (a base name must
+/// name exactly one method) and routes a `JSONInvocationMessage` to the actor's owner
+/// through the router, with its retries, when the system is attached to one; the owner
+/// decodes the JSON into the method's parameter types, runs the call as a turn of the
+/// activation and encodes the result with `JSONEncoder`.
+extension ClusterSystem: ActorInvoker {
+    public func invoke(kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8] {
+        guard let registration = registry.registration(kind) else {
+            throw LocalityError(.actorNotFound, "no actor kind \(kind)")
+        }
+        guard !key.isEmpty else { throw LocalityError(.badRequest, "empty actor key") }
+        guard timeout > .zero else { throw LocalityError(.deadlineExceeded, "no time left for \(kind)/\(key).\(method)") }
+        let message = JSONInvocationMessage(
+            chain: CallChain.current ?? newChain(), id: VirtualActorID(kind: kind, key: key),
+            method: try registration.resolveMethod(method), json: arguments)
+        let link = link.withLock { $0 }
+        return try await Self.within(timeout, call: "\(message.id).\(message.method)") {
+            guard let link else { return try await self.handleJSON(message).result() }
+            let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+            let reply = try await link.router.handleOrForward(
+                key: message.id.routingKey, body: ByteBuffer(bytes: message.encoded()), deadline: deadline)
+            return try JSONInvocationReply.decode(Array(reply.readableBytesView)).result()
+        }
+    }
+
+    /// Runs a JSON invocation on the local activation (the owner's side).
+    func handleJSON(_ message: JSONInvocationMessage) async throws -> JSONInvocationReply {
+        guard let registration = registry.registration(message.id.kind) else {
+            throw LocalityError(.actorNotFound, "no actor kind \(message.id.kind)")
+        }
+        let target = try registration.target(named: message.method)
+        // Checked before activating: malformed arguments do not load the actor.
+        let arguments = try JSONArguments(
+            message.json, labels: JSONArguments.labels(ofStableName: message.method),
+            method: "\(message.id.kind).\(message.method)")
+        let outcome = try await CallChain.$current.withValue(message.chain) {
+            try await catalog.withTurn(message.id, chain: message.chain) { activation in
+                try await execute(on: activation.instance, target: target, source: .json(arguments), form: .json)
+            }
+        }
+        switch outcome {
+        case .json(let json): return .value(json)
+        case .void: return .value(Array("null".utf8))
+        case .error(let error as LocalityError): throw error
+        case .error(let error): return remoteErrors.jsonReply(for: error)
+        case .value, .encoded: throw LocalityError(.internal, "non-JSON result for a JSON invocation")
+        }
+    }
+
+    /// Runs `body`, failing with `deadline_exceeded` once `timeout` passed (the body is
+    /// cancelled then: a call still waiting for its turn leaves the mailbox).
+    static func within<T: Sendable>(_ timeout: Duration, call: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                guard let first = try await group.next(), let value = first else {
+                    throw LocalityError(.deadlineExceeded, "\(call) took longer than \(timeout)")
+                }
+                return value
+            } catch is CancellationError {
+                throw LocalityError(.cancelled, "\(call) was cancelled")
+            }
+        }
+    }
+}

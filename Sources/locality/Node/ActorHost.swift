@@ -1,0 +1,93 @@
+import LocalityActors
+import LocalityCore
+import LocalityExamples
+import LocalityMembership
+import LocalityPlacement
+import LocalityRouting
+import LocalityStorage
+import LocalityTransport
+import Logging
+import ServiceLifecycle
+
+/// The virtual-actor side of `locality node`: node transport, handle-or-forward router,
+/// a ring fed by gossip (`MembershipRingFeed`: members advertise `transport=host:port`
+/// in their metadata) and a `ClusterSystem` hosting the example kinds, on one state store.
+///
+/// Lifecycle: `start` binds the transport (so the gossip metadata can carry its real
+/// port); `follow(_:)` feeds the ring from gossip; as a `Service`, `run` waits for the
+/// graceful shutdown and then deactivates every activation (each flushes its state);
+/// `close` afterwards stops the transport and closes the store.
+final class ActorHost: Service, Sendable {
+    let id: NodeID
+    let system: ClusterSystem
+    let router: Router
+    let resolver: RingOwnerResolver
+    let transport: NodeTransport
+    let transportAddress: NodeAddress
+    let store: any StateStore
+    private let logger: Logger
+
+    private init(
+        id: NodeID, system: ClusterSystem, router: Router, resolver: RingOwnerResolver, transport: NodeTransport,
+        transportAddress: NodeAddress, store: any StateStore, logger: Logger
+    ) {
+        self.id = id
+        self.system = system
+        self.router = router
+        self.resolver = resolver
+        self.transport = transport
+        self.transportAddress = transportAddress
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Builds the runtime on `store` and binds the transport at `transport` (port 0: any).
+    static func start(
+        id: NodeID, clusterKey: [UInt8], transport bindAddress: NodeAddress, store: any StateStore,
+        settings: ActorSettings, logger: Logger
+    ) async throws -> ActorHost {
+        let system = ClusterSystem(node: id, settings: settings, stateStore: store, logger: Logger(label: "locality.actors"))
+        try ExampleKinds.register(on: system)
+        let resolver = RingOwnerResolver()
+        let router = Router(local: id, resolver: resolver, addresses: resolver, handler: system.callHandler)
+        let transport = NodeTransport(identity: id, clusterKey: clusterKey, handler: router, logger: Logger(label: "locality.transport"))
+        router.attach(transport)
+        system.attach(router: router, resolver: resolver)
+        let bound = try await transport.bind(host: bindAddress.host, port: bindAddress.port)
+        return ActorHost(id: id, system: system, router: router, resolver: resolver, transport: transport,
+                         transportAddress: bound, store: store, logger: logger)
+    }
+
+    /// Keeps the ring in step with `gossip` until the task is cancelled.
+    func follow(_ gossip: GossipMembership) -> Task<Void, Never> {
+        let resolver = resolver
+        let logger = logger
+        return Task {
+            let watch = Task {
+                for await ring in resolver.rings() {
+                    logger.info("ring changed", metadata: ["members": "\(ring.members.map(\.name).sorted())"])
+                }
+            }
+            await MembershipRingFeed.run(provider: gossip, resolver: resolver)
+            watch.cancel()
+        }
+    }
+
+    /// Waits for the graceful shutdown, then deactivates every activation.
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.info("deactivating activations", metadata: ["live": "\(system.activationCount)"])
+        await system.shutdown(grace: .seconds(5))
+        logger.info("activations deactivated")
+    }
+
+    /// Stops the transport and closes the store (after the node left the cluster).
+    func close() async {
+        await transport.shutdown()
+        do {
+            try await store.close()
+        } catch {
+            logger.error("closing the state store failed: \(error)")
+        }
+    }
+}
