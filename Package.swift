@@ -193,6 +193,7 @@ let package = Package(
                 "LocalityStorage",
                 "LocalityActors",
                 "LocalityExamples",
+                "LocalityGateway",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +218,9 @@ let package = Package(
         // Real `locality node` processes on loopback; needs the `locality` binary (LOCALITY_BIN).
         .testTarget(
             name: "LocalityIntegrationTests",
-            dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore"]
+            dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore", "LocalityActors", "LocalityStorage",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "LocalityPlacementTests", dependencies: ["LocalityPlacement", "LocalityCore"]),
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),

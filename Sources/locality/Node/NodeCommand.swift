@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalityActors
 import LocalityCore
+import LocalityGateway
 import LocalityMembership
 import LocalityRouting
 import Logging
@@ -11,8 +12,12 @@ import ServiceLifecycle
 /// UDP + TCP) that hosts virtual actors (node transport, handle-or-forward router, ring
 /// fed by gossip, `ClusterSystem` with the example kinds on a state store).
 ///
-/// SIGTERM/SIGINT drains in this order: the actors deactivate (each flushes its state),
-/// the node leaves the cluster, then the transport stops and the store closes; exit 0.
+/// With `--http`, an HTTP gateway (LocalityGateway) serves actor calls as JSON and the
+/// cluster views.
+///
+/// SIGTERM/SIGINT drains in this order: the HTTP gateway stops (finishing the requests
+/// it accepted), the actors deactivate (each flushes its state), the node leaves the
+/// cluster, then the transport stops and the store closes; exit 0.
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
@@ -51,7 +56,10 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "host:port of the node transport (actor calls between nodes), advertised in the gossip metadata as transport=host:port; port 0 picks one. Default: the --bind host, its port + 1000.")
     var transport: String?
 
-    @Option(help: "Where actor state lives: memory, or sqlite:PATH. Default: sqlite:<data-dir>/state.sqlite.")
+    @Option(help: "host:port of the HTTP gateway (POST /v1/actors/{type}/{id}/{method}, /v1/cluster/…, /healthz); port 0 picks one. Default: no gateway.")
+    var http: String?
+
+    @Option(help: "Where actor state lives: memory, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?table=NAME]. Default: sqlite:<data-dir>/state.sqlite.")
     var store: String?
 
     @Option(help: "Directory of this node's files. Default: ./locality-data/<name>.")
@@ -101,13 +109,18 @@ struct NodeCommand: AsyncParsableCommand {
             throw error
         }
         let feed = host.follow(node)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node), .init(service: host)]
+        if let gateway = try gatewayService(host: host, gossip: node, joining: !seedAddresses.isEmpty, logger: logger) {
+            services.append(.init(service: gateway))
+        }
         logger.info("node started", metadata: [
-            "gossip": "\(address)", "transport": "\(host.transportAddress)", "store": "\(store ?? "default")",
+            "gossip": "\(address)", "transport": "\(host.transportAddress)", "http": "\(http ?? "off")",
         ])
-        // Graceful shutdown runs in reverse order: actors deactivate first, then gossip leaves.
+        // Graceful shutdown runs in reverse order: the gateway stops, the actors
+        // deactivate, then gossip leaves.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: node), .init(service: host)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
@@ -146,6 +159,27 @@ struct NodeCommand: AsyncParsableCommand {
         } catch {
             try? await stateStore.close()
             throw error
+        }
+    }
+
+    /// The HTTP gateway over this node's actors and views, when `--http` asks for one.
+    private func gatewayService(host: ActorHost, gossip: GossipMembership, joining: Bool, logger: Logger) throws -> (any Service)? {
+        guard let http else { return nil }
+        guard let address = NodeAddress(parsing: http) else { throw ValidationError("--http must be host:port, got \(http)") }
+        let resolver = host.resolver
+        let system = host.system
+        let context = GatewayContext(
+            invoker: system,
+            localNode: host.id,
+            // Ready once the ring holds this node and, when it joins through seeds, another one.
+            isReady: { resolver.members.count >= (joining ? 2 : 1) },
+            members: { await gossip.members() },
+            ring: resolver,
+            activations: { system.activeIDs.map { GatewayActivation(kind: $0.kind, key: $0.key) } })
+        let server = GatewayServer(settings: GatewaySettings(host: address.host, port: address.port), context: context,
+                                   logger: Logger(label: "locality.gateway"))
+        return server.makeApplication { port in
+            logger.info("HTTP gateway listening", metadata: ["http": "\(address.host):\(port)"])
         }
     }
 
