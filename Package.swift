@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         .target(
@@ -157,6 +158,22 @@ let package = Package(
             dependencies: ["LocalityActors", "LocalityCore"],
             path: "Examples/PlayerStats"
         ),
+        // `locality bench stateful`: workload, HTTP front, baselines (PostgreSQL, Redis), load generator, reports.
+        .target(
+            name: "LocalityBench",
+            dependencies: [
+                "LocalityCore",
+                "LocalityStorage",
+                "LocalityActors",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -170,6 +187,7 @@ let package = Package(
                 "LocalityStorage",
                 "LocalityActors",
                 "LocalityExamples",
+                "LocalityBench",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -208,6 +226,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "LocalityBenchTests", dependencies: ["LocalityBench", "LocalityCore", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]
