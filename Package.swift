@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "LocalityCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -218,7 +219,7 @@ let package = Package(
         .testTarget(name: "LocalityTransportTests", dependencies: ["LocalityTransport", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityRoutingTests", dependencies: ["LocalityRouting", "LocalityMembership", "LocalityLauncher", "LocalityTransport", "LocalityPlacement", "LocalityCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LocalityHummingbirdTests", dependencies: ["LocalityHummingbird", "LocalityLauncher", "LocalityRouting", "LocalityTransport", "LocalityCore", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore"]),
+        .testTarget(name: "LocalityStorageTests", dependencies: ["LocalityStorage", "LocalityCore", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(
             name: "LocalityActorsTests",
             dependencies: [

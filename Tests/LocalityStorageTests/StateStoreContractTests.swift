@@ -2,11 +2,12 @@ import LocalityCore
 import Testing
 @testable import LocalityStorage
 
-/// The version rules every backend must follow, run against each backend.
+/// The version rules every backend must follow, run against each backend (PostgreSQL:
+/// the server of `LOCALITY_POSTGRES_URL`, see `PostgresTestServer`).
 @Suite("StateStore contract")
 struct StateStoreContractTests {
     enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case memory, sqlite
+        case memory, sqlite, postgres
         var testDescription: String { rawValue }
     }
 
@@ -22,6 +23,9 @@ struct StateStoreContractTests {
                 try? await store.close()
                 directory.remove()
             })
+        case .postgres:
+            let (store, _, cleanup) = try await PostgresTestServer.openFresh("contract")
+            return (store, cleanup)
         }
     }
 

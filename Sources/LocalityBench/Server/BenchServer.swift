@@ -3,17 +3,50 @@ import Hummingbird
 import LocalityCore
 import LocalityStorage
 import Logging
+import PostgresNIO
 
 /// Opens a system's backend and serves the shared HTTP front on 127.0.0.1.
 public enum BenchServer {
     /// What the locality system's SQLite store promises.
     public static let sqliteDurability = "SQLite WAL, synchronous=FULL (fsync before each reply), group commit"
 
-    /// The backend of `system`: postgres and redis from their URLs, locality on a SQLite
-    /// file in `directory`.
-    public static func openBackend(system: BenchSystem, directory: String, postgresURL: String?, redisURL: String?) async throws -> any SessionBackend {
+    /// What the locality system's PostgreSQL store promises.
+    public static let postgresStoreDurability = "PostgreSQL (PostgresStateStore), synchronous_commit=on (WAL fsync before each reply), group commit"
+
+    /// The table of the locality system's PostgreSQL store; emptied when the server opens.
+    public static let actorStateTable = "bench_actor_state"
+
+    /// Which store backs the locality system.
+    public enum LocalityStore: String, Sendable, CaseIterable {
+        /// PostgreSQL when a URL is given, else SQLite.
+        case auto
+        case sqlite
+        case postgres
+    }
+
+    /// The backend of `system`: postgres and redis from their URLs; locality on
+    /// PostgreSQL (`PostgresStateStore`, table `actorStateTable`) or on a SQLite file in
+    /// `directory`, as `localityStore` says.
+    public static func openBackend(
+        system: BenchSystem, directory: String, postgresURL: String?, redisURL: String?, localityStore: LocalityStore = .auto
+    ) async throws -> any SessionBackend {
         switch system {
         case .locality:
+            let usePostgres = localityStore == .postgres || (localityStore == .auto && postgresURL != nil)
+            if usePostgres {
+                guard let postgresURL else { throw LocalityError(.badRequest, "set LOCALITY_POSTGRES_URL for the postgres store") }
+                let url = try PostgresURL(postgresURL)
+                try await PostgresAdmin.execute(["DROP TABLE IF EXISTS \(unescaped: actorStateTable)"], url: url)
+                var settings = PostgresStoreSettings()
+                settings.table = actorStateTable
+                var logger = Logger(label: "locality.storage.postgres")
+                logger.logLevel = .error
+                let store = try await PostgresStateStore.open(
+                    host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+                    settings: settings, logger: logger
+                )
+                return try ActorSessionBackend(store: store, storeName: "postgres", durability: postgresStoreDurability)
+            }
             let store = try await SQLiteStateStore.open(path: directory + "/state.sqlite")
             return try ActorSessionBackend(store: store, storeName: "sqlite", durability: sqliteDurability)
         case .postgres:

@@ -9,6 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchTransportCommand.self,
             BenchActorsCommand.self,
             BenchStatefulCommand.self,
+            BenchStoreCommand.self,
         ]
     )
 }

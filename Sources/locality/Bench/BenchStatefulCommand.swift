@@ -39,6 +39,9 @@ struct BenchStatefulCommand: AsyncParsableCommand {
     @Option(help: "Seed of the request streams.")
     var seed: UInt64 = 42
 
+    @Option(help: "Store of the locality system: auto (PostgreSQL when a PostgreSQL URL is known, else SQLite), sqlite or postgres.")
+    var localityStore: BenchServer.LocalityStore = .auto
+
     @Option(help: "Directory for report.json, table.md and the SVG plots.")
     var out: String = "artifacts/bench-stateful"
 
@@ -80,14 +83,17 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let systemList = try parsedSystems()
         let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("bench stateful: \($0)\n".utf8)) }
-        let services = systemList.filter { $0 != .locality }.map(\.rawValue)
+        var services = systemList.filter { $0 != .locality }.map(\.rawValue)
+        if systemList.contains(.locality), localityStore != .sqlite, !services.contains("postgres") { services.insert("postgres", at: 0) }
         let urls = try ServiceURLs.resolve(services: services, log: log)
 
         var children: [BenchServerChild] = []
         defer { for child in children { child.stop() } }
         var targets: [BenchTarget] = []
         for system in systemList {
-            let child = try BenchServerChild.start(["bench-server", "--system", system.rawValue], environment: urls)
+            let child = try BenchServerChild.start(
+                ["bench-server", "--system", system.rawValue, "--locality-store", localityStore.rawValue], environment: urls
+            )
             children.append(child)
             let store = child.fields.first ?? system.rawValue
             targets.append(BenchTarget(system: system, port: child.port, store: store, durability: Self.durability(system: system, store: store)))
@@ -128,7 +134,7 @@ struct BenchStatefulCommand: AsyncParsableCommand {
     static func durability(system: BenchSystem, store: String) -> String {
         switch (system, store) {
         case (.locality, "sqlite"): return BenchServer.sqliteDurability
-        case (.locality, _): return "\(store), acknowledged after commit, group commit"
+        case (.locality, _): return BenchServer.postgresStoreDurability
         case (.postgres, _): return "PostgreSQL, synchronous_commit=on (WAL fsync before each reply)"
         case (.redis, _): return "Redis AOF, appendfsync everysec (acknowledged before fsync: up to ~1 s of writes lost on a crash)"
         }

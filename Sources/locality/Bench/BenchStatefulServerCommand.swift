@@ -20,6 +20,9 @@ struct BenchStatefulServerCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 0
 
+    @Option(help: "Store of the locality system: auto (PostgreSQL when LOCALITY_POSTGRES_URL is set, else SQLite), sqlite or postgres.")
+    var localityStore: BenchServer.LocalityStore = .auto
+
     func run() async throws {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let environment = ProcessInfo.processInfo.environment
@@ -28,7 +31,8 @@ struct BenchStatefulServerCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let backend = try await BenchServer.openBackend(
             system: system, directory: directory,
-            postgresURL: environment["LOCALITY_POSTGRES_URL"], redisURL: environment["LOCALITY_REDIS_URL"]
+            postgresURL: environment["LOCALITY_POSTGRES_URL"], redisURL: environment["LOCALITY_REDIS_URL"],
+            localityStore: localityStore
         )
         let storeToken = backend.storeName
         try await BenchServer.serve(backend: backend, port: port, ready: { port in
@@ -46,3 +50,4 @@ struct BenchStatefulServerCommand: AsyncParsableCommand {
 }
 
 extension BenchSystem: ExpressibleByArgument {}
+extension BenchServer.LocalityStore: ExpressibleByArgument {}
