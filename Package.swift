@@ -180,6 +180,22 @@ let package = Package(
             dependencies: ["LocalityActors", "LocalityCore", "LocalityStorage"],
             path: "Examples/PlayerStats"
         ),
+        // `locality bench stateful`: workload, HTTP front, baselines (PostgreSQL, Redis), load generator, reports.
+        .target(
+            name: "LocalityBench",
+            dependencies: [
+                "LocalityCore",
+                "LocalityStorage",
+                "LocalityActors",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "locality",
             dependencies: [
@@ -194,6 +210,7 @@ let package = Package(
                 "LocalityActors",
                 "LocalityExamples",
                 "LocalityGateway",
+                "LocalityBench",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -245,6 +262,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "LocalityBenchTests", dependencies: ["LocalityBench", "LocalityCore", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,7 @@ struct LocalityCommand: AsyncParsableCommand {
             BenchCommand.self,
             TransportEchoServerCommand.self,
             ActorServerCommand.self,
+            BenchStatefulServerCommand.self,
         ]
     )
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Histogram
 import LocalityActors
+import LocalityBench
 import LocalityCore
 import LocalityExamples
 import LocalityStorage

@@ -8,6 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchTransportCommand.self,
             BenchActorsCommand.self,
+            BenchStatefulCommand.self,
             BenchStoreCommand.self,
         ]
     )

@@ -19,12 +19,13 @@ final class BenchServerChild {
         self.fields = fields
     }
 
-    static func start(_ arguments: [String], clusterKey: [UInt8]) throws -> BenchServerChild {
+    static func start(_ arguments: [String], clusterKey: [UInt8]? = nil, environment extra: [String: String] = [:]) throws -> BenchServerChild {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["LOCALITY_CLUSTER_KEY"] = ClusterKeyHex.encode(clusterKey)
+        if let clusterKey { environment["LOCALITY_CLUSTER_KEY"] = ClusterKeyHex.encode(clusterKey) }
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let stdin = Pipe()
         let stdout = Pipe()

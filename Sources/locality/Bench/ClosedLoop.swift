@@ -1,27 +1,5 @@
-import Histogram
+import LocalityBench
 import NIOCore
-
-/// Nanosecond latencies with HdrHistogram percentiles.
-struct LatencyHistogram {
-    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-
-    mutating func record(_ duration: Duration) {
-        record(nanoseconds: UInt64(max(0, duration.nanoseconds)))
-    }
-
-    mutating func record(nanoseconds: UInt64) {
-        _ = histogram.record(nanoseconds)
-    }
-
-    mutating func add(_ other: LatencyHistogram) {
-        histogram.add(other.histogram)
-    }
-
-    func milliseconds(at percentile: Double) -> Double {
-        let nanoseconds = percentile >= 100 ? histogram.max : histogram.valueAtPercentile(percentile)
-        return (Double(nanoseconds) / 1e6 * 1000).rounded() / 1000
-    }
-}
 
 /// C workers, each with one call outstanding, for a fixed time (closed loop): the
 /// driver of `bench transport` and `bench actors`.

@@ -1,0 +1,30 @@
+/// One implementation of the stateful benchmark's service behind the shared HTTP front.
+///
+/// `move` must be durable before it returns (the acknowledgement promise every system
+/// gives is spelled out in `durability`); `view` derives from the current state.
+public protocol SessionBackend: Sendable {
+    /// Short name (`locality`, `postgres`, `redis`).
+    var name: String { get }
+    /// Which store holds the state, one word (`sqlite`, `postgres`, `redis`).
+    var storeName: String { get }
+    /// Where the state is stored and when a write counts as durable (for the report).
+    var durability: String { get }
+    /// Applies a move of `delta` points to `key`; returns the new state once durable.
+    func move(key: String, delta: Int64) async throws -> SessionState
+    /// The current state of `key` (zero when never written).
+    func view(key: String) async throws -> SessionState
+    /// The state of `key` as its store holds it, bypassing any cache (for verification).
+    func stored(key: String) async throws -> SessionState
+    /// Releases connections and files.
+    func close() async throws
+}
+
+/// Which implementation a bench server runs.
+public enum BenchSystem: String, Sendable, CaseIterable, Codable {
+    /// Locality: one virtual actor per key holding its state, write-through to the store.
+    case locality
+    /// Stateless: every request reads and updates PostgreSQL.
+    case postgres
+    /// Stateless: every request runs a Lua script in Redis.
+    case redis
+}

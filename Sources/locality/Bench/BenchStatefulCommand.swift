@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import LocalityBench
+import NIOCore
+import NIOPosix
+
+/// `locality bench stateful`: the same HTTP service (a game session per key: read the
+/// state, apply a move or derive a view) implemented three ways — Locality actors
+/// holding the state, stateless over PostgreSQL, stateless over Redis — each in its own
+/// child process, driven by one load generator in this process: closed-loop maximum
+/// throughput, then fixed offered loads, then a correctness check of every key.
+struct BenchStatefulCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stateful",
+        abstract: "Stateful (Locality actors) vs stateless (PostgreSQL, Redis) on one workload."
+    )
+
+    @Option(help: "Systems to run, comma-separated: locality, postgres, redis.")
+    var systems: String = "locality,postgres,redis"
+
+    @Option(help: "Seconds of the closed-loop (maximum throughput) phase per system.")
+    var duration: Double = 20
+
+    @Option(help: "Offered loads (requests/s) of the fixed-rate phases, comma-separated; default: 5 points from 50 % of the slowest system's maximum to 120 % of the fastest.")
+    var rate: String?
+
+    @Option(help: "Connections of the load generator (closed-loop workers and fixed-rate workers).")
+    var connections: Int = 64
+
+    @Option(help: "Share of requests that write (0…1).")
+    var writeRatio: Double = 0.2
+
+    @Option(help: "Distinct keys.")
+    var keys: Int = 10_000
+
+    @Option(help: "Key popularity: uniform or zipf (s = 0.99).")
+    var skew: KeySkew = .uniform
+
+    @Option(help: "Seed of the request streams.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Store of the locality system: auto (PostgreSQL when a PostgreSQL URL is known, else SQLite), sqlite or postgres.")
+    var localityStore: BenchServer.LocalityStore = .auto
+
+    @Option(help: "Directory for report.json, table.md and the SVG plots.")
+    var out: String = "artifacts/bench-stateful"
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard duration > 0, duration <= 600 else { throw ValidationError("--duration must be in (0, 600] seconds") }
+        guard connections >= 1, connections <= 1024 else { throw ValidationError("--connections must be 1…1024") }
+        guard writeRatio >= 0, writeRatio <= 1 else { throw ValidationError("--write-ratio must be in [0, 1]") }
+        guard keys >= 1, keys <= 1_000_000 else { throw ValidationError("--keys must be 1…1,000,000") }
+        _ = try parsedSystems()
+        _ = try parsedRates()
+    }
+
+    func parsedSystems() throws -> [BenchSystem] {
+        let names = systems.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parsed = try names.map { name -> BenchSystem in
+            guard let system = BenchSystem(rawValue: name) else { throw ValidationError("unknown system \(name)") }
+            return system
+        }
+        guard !parsed.isEmpty, Set(parsed).count == parsed.count else { throw ValidationError("--systems: list each system once") }
+        return parsed
+    }
+
+    func parsedRates() throws -> [Double]? {
+        guard let rate else { return nil }
+        let rates = try rate.split(separator: ",").map { text -> Double in
+            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0, value <= 10_000_000 else {
+                throw ValidationError("--rate: \(text) is not a rate in (0, 10,000,000]")
+            }
+            return value
+        }
+        guard !rates.isEmpty, rates.count <= 20 else { throw ValidationError("--rate: 1…20 rates") }
+        return rates
+    }
+
+    func run() async throws {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        let systemList = try parsedSystems()
+        let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("bench stateful: \($0)\n".utf8)) }
+        var services = systemList.filter { $0 != .locality }.map(\.rawValue)
+        if systemList.contains(.locality), localityStore != .sqlite, !services.contains("postgres") { services.insert("postgres", at: 0) }
+        let urls = try ServiceURLs.resolve(services: services, log: log)
+
+        var children: [BenchServerChild] = []
+        defer { for child in children { child.stop() } }
+        var targets: [BenchTarget] = []
+        for system in systemList {
+            let child = try BenchServerChild.start(
+                ["bench-server", "--system", system.rawValue, "--locality-store", localityStore.rawValue], environment: urls
+            )
+            children.append(child)
+            let store = child.fields.first ?? system.rawValue
+            targets.append(BenchTarget(system: system, port: child.port, store: store, durability: Self.durability(system: system, store: store)))
+            log("\(system.rawValue) serving on 127.0.0.1:\(child.port) (store: \(store))")
+        }
+
+        var settings = StatefulBenchSettings()
+        settings.duration = duration
+        settings.connections = connections
+        settings.rates = try parsedRates()
+        settings.workload.writeRatio = writeRatio
+        settings.workload.keys = keys
+        settings.workload.skew = skew
+        settings.workload.seed = seed
+        let results = try await StatefulBenchmark(settings: settings).run(targets: targets, progress: log)
+        for child in children { child.stop() }
+
+        let formatter = ISO8601DateFormatter()
+        var report = StatefulReport(
+            date: formatter.string(from: Date()),
+            command: "locality " + CommandLine.arguments.dropFirst().joined(separator: " "),
+            durationSeconds: duration, connections: connections, workload: settings.workload,
+            note: "load generator (this process) and servers share the machine's \(ProcessInfo.processInfo.activeProcessorCount) cores; p50/p99/p999 are measured at latency_at_rps offered (fixed rate, from intended start), throughput_rps is the closed-loop maximum",
+            systems: Dictionary(uniqueKeysWithValues: results.map { ($0.system, $0) })
+        )
+        report.computeRatios()
+        let order = systemList.map(\.rawValue)
+        try writeArtifacts(report, order: order)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(MarkdownTable.render(report, order: order))
+        }
+    }
+
+    static func durability(system: BenchSystem, store: String) -> String {
+        switch (system, store) {
+        case (.locality, "sqlite"): return BenchServer.sqliteDurability
+        case (.locality, _): return BenchServer.postgresStoreDurability
+        case (.postgres, _): return "PostgreSQL, synchronous_commit=on (WAL fsync before each reply)"
+        case (.redis, _): return "Redis AOF, appendfsync everysec (acknowledged before fsync: up to ~1 s of writes lost on a crash)"
+        }
+    }
+
+    private func writeArtifacts(_ report: StatefulReport, order: [String]) throws {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try encoder.encode(report).write(to: URL(fileURLWithPath: out + "/report.json"))
+        try Data(MarkdownTable.render(report, order: order).utf8).write(to: URL(fileURLWithPath: out + "/table.md"))
+        try Data(StatefulPlots.latencyCDF(report, order: order, closedLoop: false).utf8).write(to: URL(fileURLWithPath: out + "/latency-cdf.svg"))
+        try Data(StatefulPlots.latencyCDF(report, order: order, closedLoop: true).utf8).write(to: URL(fileURLWithPath: out + "/latency-cdf-closed-loop.svg"))
+        try Data(StatefulPlots.throughputVsOffered(report, order: order).utf8).write(to: URL(fileURLWithPath: out + "/throughput-vs-offered.svg"))
+    }
+}
+
+extension KeySkew: ExpressibleByArgument {}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+
+/// The PostgreSQL and Redis servers of `bench stateful`: `scripts/services start postgres
+/// redis` when that script exists (it installs and starts them on 127.0.0.1 and prints
+/// `export LOCALITY_POSTGRES_URL=…` / `export LOCALITY_REDIS_URL=…`), else the URLs already
+/// in the environment.
+enum ServiceURLs {
+    static func resolve(services: [String], log: (String) -> Void) throws -> [String: String] {
+        var urls: [String: String] = [:]
+        let environment = ProcessInfo.processInfo.environment
+        for name in ["LOCALITY_POSTGRES_URL", "LOCALITY_REDIS_URL"] { urls[name] = environment[name] }
+        let script = FileManager.default.currentDirectoryPath + "/scripts/services"
+        guard !services.isEmpty, FileManager.default.isExecutableFile(atPath: script) else { return urls }
+        log("starting \(services.joined(separator: ", ")) with scripts/services")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = ["start"] + services
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("scripts/services start \(services.joined(separator: " ")) failed (\(process.terminationStatus))")
+        }
+        for (name, value) in parseExports(String(decoding: data, as: UTF8.self)) { urls[name] = value }
+        return urls
+    }
+
+    /// `export NAME=value` lines (value optionally quoted).
+    static func parseExports(_ text: String) -> [String: String] {
+        var found: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("export "), let equals = trimmed.firstIndex(of: "=") else { continue }
+            let name = trimmed[trimmed.index(trimmed.startIndex, offsetBy: 7)..<equals].trimmingCharacters(in: .whitespaces)
+            var value = String(trimmed[trimmed.index(after: equals)...])
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            found[name] = value
+        }
+        return found
+    }
+}
