@@ -4,13 +4,23 @@ import LocalityLauncher
 import LocalityMembership
 
 /// The demo's nodes: `locality node` children of this very binary on loopback, each
-/// seeded from the first two, and the demo's way of reading their views.
+/// seeded from the first two, with an HTTP gateway, a node transport and one SQLite file
+/// shared by all (so the actors of a crashed node re-activate elsewhere from storage).
 final class DemoCluster: Sendable {
+    /// Ports of one node: gossip (UDP+TCP), HTTP gateway, node transport.
+    struct Ports: Sendable {
+        var gossip: Int
+        var http: Int
+        var transport: Int
+    }
+
     let processes: NodeProcessGroup
     let keyring: ClusterKeyring
     let names: [String]
+    /// The SQLite file every node keeps actor state in.
+    let databasePath: String
     private let keyFile: String
-    private let ports: [String: Int]
+    private let ports: [String: Ports]
 
     var directory: URL { processes.directory }
 
@@ -18,22 +28,33 @@ final class DemoCluster: Sendable {
         processes = try NodeProcessGroup(binary: NodeProcessGroup.currentExecutable(), label: "demo")
         keyFile = try processes.writeKeyFile("cluster.key")
         keyring = try ClusterKeyring(fileText: String(contentsOfFile: keyFile, encoding: .utf8))
+        databasePath = processes.directory.appendingPathComponent("state.sqlite").path
         names = (1...size).map { "n\($0)" }
-        let free = try await LoopbackPorts.free(size)
-        guard free.count == size else { throw LocalityError(.unavailable, "could not find \(size) free loopback ports") }
-        ports = Dictionary(uniqueKeysWithValues: zip(names, free))
+        let free = try await LoopbackPorts.free(size * 3)
+        guard free.count == size * 3 else { throw LocalityError(.unavailable, "could not find \(size * 3) free loopback ports") }
+        ports = Dictionary(uniqueKeysWithValues: names.enumerated().map { index, name in
+            (name, Ports(gossip: free[index * 3], http: free[index * 3 + 1], transport: free[index * 3 + 2]))
+        })
     }
 
-    func address(of name: String) -> NodeAddress { NodeAddress(host: "127.0.0.1", port: ports[name] ?? 0) }
+    func address(of name: String) -> NodeAddress { NodeAddress(host: "127.0.0.1", port: ports[name]?.gossip ?? 0) }
+
+    /// The port of `name`'s HTTP gateway.
+    func httpPort(of name: String) -> Int { ports[name]?.http ?? 0 }
+
+    /// The dashboard of `name`.
+    func dashboardURL(of name: String) -> String { "http://127.0.0.1:\(httpPort(of: name))/" }
 
     func startAll() throws {
-        let seeds = names.prefix(2).compactMap { ports[$0] }
+        let seeds = names.prefix(2).compactMap { ports[$0]?.gossip }
         for name in names {
             guard let port = ports[name] else { continue }
-            // The demo is about membership: actors in memory, transport on any free port.
             try processes.start(
-                name: name, port: port, seeds: seeds.filter { $0 != port }, keyFile: keyFile,
-                extraArguments: ["--store", "memory", "--transport", "127.0.0.1:0"])
+                name: name, port: port.gossip, seeds: seeds.filter { $0 != port.gossip }, keyFile: keyFile,
+                extraArguments: [
+                    "--http", "127.0.0.1:\(port.http)", "--transport", "127.0.0.1:\(port.transport)",
+                    "--store", "sqlite:\(databasePath)",
+                ])
         }
     }
 

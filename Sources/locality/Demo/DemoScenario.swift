@@ -1,110 +1,128 @@
 import Foundation
+import LocalityBench
 import LocalityMembership
 
-/// The demo's script: converge, crash one node (SIGKILL), stop another (SIGTERM), and
-/// time how long the survivors take to see each.
+/// The demo's script: start the cluster, drive the PlayerStats workload through the
+/// gateways with a progress bar, SIGKILL one node halfway, and check afterwards that no
+/// acknowledged write was lost.
 struct DemoScenario {
     let cluster: DemoCluster
+    let workload: DemoWorkload
     let phaseTimeout: Double
+    let plotPath: String
 
     func run() async throws -> DemoReport {
-        var report = DemoReport(nodes: cluster.names.count)
         let all = cluster.names
-        let victim = all[all.count / 2]
-        let leaver = all[all.count - 1]
+        let victim = all[all.count - 1]
+        var report = DemoReport(nodes: all.count, workload: workload, victim: victim)
 
-        print("Locality demo: \(all.count) nodes on loopback, SWIM gossip with Lifeguard, authenticated packets")
-        print("logs: \(cluster.directory.path)\n")
+        print("Locality demo: \(all.count) nodes on loopback: SWIM gossip, consistent hashing, virtual actors, SQLite")
+        print("logs and database: \(cluster.directory.path)\n")
         try cluster.startAll()
-        for name in all { print("  started \(name) on \(cluster.address(of: name))") }
-
         report.convergence = await phase("all \(all.count) nodes see \(all.count) alive members", watching: all) { view in
             all.allSatisfy { view[$0] == .alive }
         }
-        if report.convergence != nil, let view = await cluster.view(of: all[0]) { printView(view, from: all[0]) }
+        guard report.convergence != nil else { return report }
+        print("  dashboard: \(cluster.dashboardURL(of: all[0]))  (live while the demo runs)\n")
 
-        print("\n  crash: SIGKILL \(victim)")
-        let killedAt = ContinuousClock.now
-        cluster.processes.signal(victim, SIGKILL)
-        let survivors = all.filter { $0 != victim }
-        report.firstSuspect = await phase("first survivor suspects \(victim) or declares it dead", watching: survivors, any: true, since: killedAt) { view in
-            view[victim] == .suspect || view[victim] == .dead
+        let seconds = Int(workload.duration.seconds.rounded(.up))
+        let ledger = DemoLedger(players: workload.players, seconds: seconds + 1)
+        let start = ContinuousClock.now
+        print("  workload: \(workload.clients) clients, \(workload.players) players, \(Int(workload.writeRatio * 100))% writes (recordMatch), \(seconds) s; SIGKILL \(victim) at \(seconds / 2) s")
+        let progress = Task { await ProgressBar(ledger: ledger, start: start, duration: workload.duration).run() }
+        let killer = Task { () -> Double? in
+            try? await Task.sleep(until: start + workload.duration / 2)
+            cluster.processes.signal(victim, SIGKILL)
+            let killedAt = ContinuousClock.now
+            let survivors = all.filter { $0 != victim }
+            return await waitQuietly(watching: survivors, since: killedAt) { $0[victim] == .dead }
         }
-        report.crashDetected = await phase("every survivor marks \(victim) dead", watching: survivors, since: killedAt) { view in
-            view[victim] == .dead
+        await workload.run(ledger: ledger, start: start)
+        progress.cancel()
+        _ = await progress.value
+        report.crashDetected = await killer.value
+        let state = ledger.snapshot
+        report.ledger = state
+        print("")
+
+        let plot = DemoPlot(ledger: state, victim: victim, killSecond: workload.duration.seconds / 2).svg()
+        do {
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: plotPath).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try plot.write(toFile: plotPath, atomically: true, encoding: .utf8)
+            report.plotPath = plotPath
+        } catch {
+            print("  could not write the plot to \(plotPath): \(error)")
         }
 
-        print("\n  graceful stop: SIGTERM \(leaver)")
-        cluster.processes.signal(leaver, SIGTERM)
-        let remaining = survivors.filter { $0 != leaver }
-        report.leaveSeen = await phase("every remaining node shows \(leaver) left", watching: remaining) { view in
-            view[leaver] == .left
-        }
-        report.healthy = await phase("the \(remaining.count) remaining nodes still see each other alive", watching: remaining) { view in
-            remaining.allSatisfy { view[$0] == .alive }
-        }
-        if let view = await cluster.view(of: remaining[0]) { printView(view, from: remaining[0]) }
+        print("  checking every acknowledged write against memory and the SQLite file …")
+        let verifier = DemoVerifier(httpPort: cluster.httpPort(of: all[0]), databasePath: cluster.databasePath)
+        report.verification = try await verifier.verify(state)
         return report
     }
 
-    /// Polls every 100 ms until `accept` holds for every node in `names` (or for any
-    /// one, with `any`); prints the outcome and returns the seconds since `start`.
+    /// Polls every 100 ms until `accept` holds for every node in `names`; prints the
+    /// outcome and returns the seconds since `start`.
     private func phase(
-        _ title: String, watching names: [String], any: Bool = false, since start: ContinuousClock.Instant = .now,
+        _ title: String, watching names: [String], since start: ContinuousClock.Instant = .now,
         _ accept: ([String: MemberStatus]) -> Bool
     ) async -> Double? {
-        var frame = 0
-        let spinner = ["|", "/", "-", "\\"]
+        let elapsed = await waitQuietly(watching: names, since: start, accept)
+        if let elapsed {
+            print("  ✓ \(title): \(String(format: "%.2f", elapsed)) s")
+        } else {
+            print("  ✗ \(title): not within \(phaseTimeout) s")
+        }
+        return elapsed
+    }
+
+    private func waitQuietly(
+        watching names: [String], since start: ContinuousClock.Instant,
+        _ accept: ([String: MemberStatus]) -> Bool
+    ) async -> Double? {
         while ContinuousClock.now - start < .seconds(phaseTimeout) {
             var hits = 0
             for name in names {
                 if let view = await cluster.view(of: name), accept(view) { hits += 1 }
             }
-            let elapsed = (ContinuousClock.now - start).seconds
-            if any ? hits > 0 : hits == names.count {
-                print("\r  ✓ \(title): \(String(format: "%.2f", elapsed)) s          ")
-                return elapsed
-            }
-            FileHandle.standardOutput.write(Data("\r  \(spinner[frame % 4]) \(title): \(hits)/\(names.count) after \(String(format: "%.1f", elapsed)) s".utf8))
-            frame += 1
+            if hits == names.count { return (ContinuousClock.now - start).seconds }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        print("\r  ✗ \(title): not within \(phaseTimeout) s          ")
         return nil
-    }
-
-    private func printView(_ view: [String: MemberStatus], from name: String) {
-        print("\n  view of \(name):")
-        for member in view.keys.sorted() { print("    \(member.padding(toLength: 6, withPad: " ", startingAt: 0)) \(view[member]!)") }
     }
 }
 
-/// What the demo measured, printed as a table at the end.
-struct DemoReport {
-    var nodes: Int
-    var convergence: Double?
-    var firstSuspect: Double?
-    var crashDetected: Double?
-    var leaveSeen: Double?
-    var healthy: Double?
+/// The one-line progress bar of the workload: elapsed time, requests per second, p99 of
+/// the last second, errors.
+struct ProgressBar {
+    let ledger: DemoLedger
+    let start: ContinuousClock.Instant
+    let duration: Duration
 
-    var passed: Bool { [convergence, crashDetected, leaveSeen, healthy].allSatisfy { $0 != nil } }
-
-    func print() {
-        func cell(_ value: Double?) -> String { value.map { String(format: "%6.2f s", $0) } ?? "  failed" }
-        Swift.print("""
-
-        ┌──────────────────────────────────────────────┬──────────┐
-        │ \("\(nodes) nodes on loopback, default SWIM settings".padding(toLength: 44, withPad: " ", startingAt: 0)) │   time   │
-        ├──────────────────────────────────────────────┼──────────┤
-        │ start → all see all alive                    │ \(cell(convergence)) │
-        │ SIGKILL → first suspicion or death           │ \(cell(firstSuspect)) │
-        │ SIGKILL → every survivor marks it dead       │ \(cell(crashDetected)) │
-        │ SIGTERM → every survivor shows it left       │ \(cell(leaveSeen)) │
-        │ remaining nodes alive after both             │ \(cell(healthy)) │
-        └──────────────────────────────────────────────┴──────────┘
-        (serf, the reference: a SIGKILLed member is known failed by all after ~5.8 s)
-        \(passed ? "demo passed" : "demo FAILED: a phase did not complete")
-        """)
+    func run() async {
+        let total = duration.seconds
+        let terminal = isatty(STDOUT_FILENO) == 1
+        var printedSecond = 0
+        while !Task.isCancelled {
+            let elapsed = min(total, (ContinuousClock.now - start).seconds)
+            let state = ledger.snapshot
+            let current = max(0, min(state.seconds.count - 1, Int(elapsed) - 1))
+            let last = state.seconds[current]
+            let width = 30
+            let filled = Int(Double(width) * elapsed / total)
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let numbers = String(
+                format: "%4.1f/%.0f s  %6.0f req/s  p99 %6.2f ms  errors %d   ",
+                elapsed, total, Double(last.latencies.count), last.latencies.milliseconds(at: 99), state.errors)
+            if terminal {
+                print("\r  \(bar) \(numbers)", terminator: "")
+                fflush(nil)
+            } else if Int(elapsed) >= printedSecond + 2 {
+                // Not a terminal (a log, a pipe): a plain line every 2 s.
+                printedSecond = Int(elapsed)
+                print("  \(bar) \(numbers)")
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import LocalityBench
+import LocalityCore
+import NIOCore
+import NIOHTTP1
+
+/// The demo's load: `clients` closed-loop clients, each with a keep-alive connection to
+/// a gateway, playing matches for `players` players of the PlayerStats example: a share
+/// `writeRatio` of requests record a match (`recordMatch`, written through to SQLite
+/// before the reply), the rest read the player's totals (`current`, from memory).
+///
+/// A client whose gateway stops answering moves to the next node; every request is
+/// bounded by `requestTimeout` and the whole run by `duration`.
+struct DemoWorkload: Sendable {
+    var httpPorts: [Int]
+    var players: Int
+    var clients: Int
+    var writeRatio: Double
+    var duration: Duration
+    var requestTimeout: Duration = .seconds(2)
+    var seed: UInt64 = 42
+
+    static func playerKey(_ index: Int) -> String { "player-\(index)" }
+
+    /// Runs every client until `start + duration`; `ledger` receives the outcomes.
+    func run(ledger: DemoLedger, start: ContinuousClock.Instant) async {
+        var seeds = SeededRandom(seed: seed)
+        await withTaskGroup(of: Void.self) { group in
+            for client in 0..<clients {
+                let random = seeds.split()
+                group.addTask { await runClient(client, random: random, ledger: ledger, start: start) }
+            }
+        }
+    }
+
+    private func runClient(_ client: Int, random: SeededRandom, ledger: DemoLedger, start: ContinuousClock.Instant) async {
+        var random = random
+        var node = client % httpPorts.count
+        var connection: HTTPClientConnection?
+        let end = start + duration
+        while ContinuousClock.now < end {
+            let player = Int(random.next() % UInt64(players))
+            let write = random.nextUnit() < writeRatio
+            let began = ContinuousClock.now
+            let second = (began - start).seconds
+            do {
+                if connection == nil || connection?.isActive == false {
+                    connection = try await HTTPClientConnection.connect(host: "127.0.0.1", port: httpPorts[node])
+                }
+                guard let open = connection else { continue }
+                if write { ledger.attempt(player) }
+                let reply = try await open.send(.POST, path(player: player, write: write), json: body(write: write, random: &random), timeout: requestTimeout)
+                if reply.status == 200 {
+                    ledger.success(at: second, latency: ContinuousClock.now - began, write: write, player: player)
+                } else {
+                    ledger.failure(at: second, reason: "HTTP \(reply.status) \(Self.errorCode(reply.body))")
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            } catch {
+                ledger.failure(at: second, reason: (error as? LocalityError)?.code.rawValue ?? "connection refused or reset")
+                await connection?.close()
+                connection = nil
+                node = (node + 1) % httpPorts.count
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        await connection?.close()
+    }
+
+    private func path(player: Int, write: Bool) -> String {
+        "/v1/actors/player/\(Self.playerKey(player))/\(write ? "recordMatch" : "current")"
+    }
+
+    private func body(write: Bool, random: inout SeededRandom) -> ByteBuffer {
+        guard write else { return ByteBuffer(string: "{}") }
+        let points = Int(random.next() % 50)
+        let won = random.next() % 2 == 0
+        return ByteBuffer(string: #"{"points":\#(points),"won":\#(won)}"#)
+    }
+
+    /// The `code` of a gateway error body, or "" when there is none.
+    static func errorCode(_ body: ByteBuffer) -> String {
+        struct Failure: Decodable {
+            struct Inner: Decodable { var code: String }
+            var error: Inner
+        }
+        return (try? JSONDecoder().decode(Failure.self, from: Data(body.readableBytesView)))?.error.code ?? ""
+    }
+}
