@@ -163,6 +163,30 @@ struct PostgresGroupCommitTests {
         await cleanup()
     }
 
+    /// A duplicate activation on two nodes: both hold etag 1 of the same keys and write at
+    /// once through their own stores (own pools, own batches). Per key exactly one wins.
+    @Test("two stores on one table, same etags: per key exactly one writer wins")
+    func twoStoresRace() async throws {
+        let (first, location, cleanup) = try await PostgresTestServer.openFresh("twostores")
+        let second = try await location.open(logger: PostgresTestServer.quietLogger)
+        let created = await Self.writeConcurrently(first, count: 100)
+        #expect(created.values.allSatisfy { (try? $0.get()) == ETag(1) })
+        let etags = Dictionary(uniqueKeysWithValues: (0..<100).map { ($0, ETag(1)) })
+        async let fromFirst = Self.writeConcurrently(first, count: 100, etags: etags)
+        async let fromSecond = Self.writeConcurrently(second, count: 100, etags: etags)
+        let (a, b) = await (fromFirst, fromSecond)
+        for index in 0..<100 {
+            let wins = [a[index], b[index]].filter { (try? $0?.get()) == ETag(2) }.count
+            let conflicts = [a[index], b[index]].filter {
+                if case .failure(let error)? = $0 { return error.code == .conflict } else { return false }
+            }.count
+            #expect(wins == 1 && conflicts == 1, "key \(index): \(String(describing: a[index])) / \(String(describing: b[index]))")
+            #expect(try await second.read(Self.key(index)).etag == ETag(2))
+        }
+        try await second.close()
+        await cleanup()
+    }
+
     @Test("a closed store refuses work")
     func closedRefuses() async throws {
         let (store, _, cleanup) = try await PostgresTestServer.openFresh("closed")
