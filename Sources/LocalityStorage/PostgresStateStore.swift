@@ -53,6 +53,11 @@ public actor PostgresStateStore: StateStore {
         self.logger = logger
     }
 
+    deinit {
+        // A store dropped without `close()` still stops its client.
+        runner.cancel()
+    }
+
     /// Connects to the server, creates the table when missing and returns the open store.
     /// Throws `LocalityError(.badRequest)` for invalid settings and
     /// `LocalityError(.unavailable)` when the server does not answer within
@@ -75,7 +80,14 @@ public actor PostgresStateStore: StateStore {
         configuration.options.maximumConnections = settings.maxConnections
         configuration.options.connectTimeout = settings.connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let runner = Task { await client.run() }
+        // The client serves queries only while `run()` runs. Wait until its task is
+        // entering `run()`, so the first query does not race the start.
+        let (started, signal) = AsyncStream<Never>.makeStream()
+        let runner = Task {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in started {}
         do {
             try await withDeadline(settings.connectTimeout, endpoint: endpoint) {
                 do {

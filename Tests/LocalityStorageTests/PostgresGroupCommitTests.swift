@@ -85,13 +85,7 @@ struct PostgresGroupCommitTests {
         let (store, location, cleanup) = try await PostgresTestServer.openFresh("statement")
         _ = try await store.write(Self.key(1), value: [1], ifMatch: .absent)
         _ = try await store.write(Self.key(2), value: [2], ifMatch: .absent)
-        let changes = [
-            PostgresChange(key: Self.key(0), value: [0], ifMatch: .absent),  // create: applied
-            PostgresChange(key: Self.key(1), value: [9], ifMatch: ETag(5)),  // stale: refused
-            PostgresChange(key: Self.key(2), value: nil, ifMatch: ETag(1)),  // delete: applied
-            PostgresChange(key: Self.key(3), value: nil, ifMatch: .absent),  // delete of nothing: no-op
-            PostgresChange(key: Self.key(2 + 1000), value: [3], ifMatch: ETag(1)),  // update of nothing: refused
-        ]
+        let changes = Self.mixedChanges
         #expect(PostgresBatchStatement.rounds(of: changes).count == 1)
         var outcomes: [ETag?] = []
         try await PostgresTestServer.withConnection(to: location) { connection in
@@ -99,10 +93,40 @@ struct PostgresGroupCommitTests {
                 changes, table: location.table, on: connection, logger: PostgresTestServer.quietLogger
             )
         }
-        #expect(outcomes == [ETag(1), nil, ETag(2), .absent, nil])
+        #expect(outcomes == Self.mixedOutcomes)
         #expect(try await store.read(Self.key(1)) == VersionedValue(value: [1], etag: ETag(1)))
         #expect(try await store.read(Self.key(2)) == VersionedValue(value: nil, etag: ETag(2)))
         #expect(try await store.read(Self.key(0)) == VersionedValue(value: [0], etag: ETag(1)))
+        await cleanup()
+    }
+
+    /// Keys 1 and 2 exist at etag 1: a create, a stale update, a delete, a delete of
+    /// nothing, an update of nothing.
+    static let mixedChanges = [
+        PostgresChange(key: key(0), value: [0], ifMatch: .absent),
+        PostgresChange(key: key(1), value: [9], ifMatch: ETag(5)),
+        PostgresChange(key: key(2), value: nil, ifMatch: ETag(1)),
+        PostgresChange(key: key(3), value: nil, ifMatch: .absent),
+        PostgresChange(key: key(1002), value: [3], ifMatch: ETag(1)),
+    ]
+    static let mixedOutcomes: [ETag?] = [ETag(1), nil, ETag(2), .absent, nil]
+
+    @Test("the single-change path (plain INSERT/UPDATE) judges the same changes the same way")
+    func singleChangePathMatchesBatch() async throws {
+        let (store, location, cleanup) = try await PostgresTestServer.openFresh("single_path")
+        _ = try await store.write(Self.key(1), value: [1], ifMatch: .absent)
+        _ = try await store.write(Self.key(2), value: [2], ifMatch: .absent)
+        var outcomes: [ETag?] = []
+        try await PostgresTestServer.withConnection(to: location) { connection in
+            for change in Self.mixedChanges {
+                outcomes += try await PostgresBatchStatement.apply(
+                    [change], table: location.table, on: connection, logger: PostgresTestServer.quietLogger
+                )
+            }
+        }
+        #expect(outcomes == Self.mixedOutcomes)
+        #expect(try await store.read(Self.key(1)) == VersionedValue(value: [1], etag: ETag(1)))
+        #expect(try await store.read(Self.key(2)) == VersionedValue(value: nil, etag: ETag(2)))
         await cleanup()
     }
 
@@ -160,6 +184,30 @@ struct PostgresGroupCommitTests {
         #expect(stats.transactions == 50)
         #expect(stats.largestBatch == 1)
         await #expect(throws: LocalityError.self) { try await store.write(Self.key(1), value: [1], ifMatch: .absent) }
+        await cleanup()
+    }
+
+    /// A duplicate activation on two nodes: both hold etag 1 of the same keys and write at
+    /// once through their own stores (own pools, own batches). Per key exactly one wins.
+    @Test("two stores on one table, same etags: per key exactly one writer wins")
+    func twoStoresRace() async throws {
+        let (first, location, cleanup) = try await PostgresTestServer.openFresh("twostores")
+        let second = try await location.open(logger: PostgresTestServer.quietLogger)
+        let created = await Self.writeConcurrently(first, count: 100)
+        #expect(created.values.allSatisfy { (try? $0.get()) == ETag(1) })
+        let etags = Dictionary(uniqueKeysWithValues: (0..<100).map { ($0, ETag(1)) })
+        async let fromFirst = Self.writeConcurrently(first, count: 100, etags: etags)
+        async let fromSecond = Self.writeConcurrently(second, count: 100, etags: etags)
+        let (a, b) = await (fromFirst, fromSecond)
+        for index in 0..<100 {
+            let wins = [a[index], b[index]].filter { (try? $0?.get()) == ETag(2) }.count
+            let conflicts = [a[index], b[index]].filter {
+                if case .failure(let error)? = $0 { return error.code == .conflict } else { return false }
+            }.count
+            #expect(wins == 1 && conflicts == 1, "key \(index): \(String(describing: a[index])) / \(String(describing: b[index]))")
+            #expect(try await second.read(Self.key(index)).etag == ETag(2))
+        }
+        try await second.close()
         await cleanup()
     }
 
