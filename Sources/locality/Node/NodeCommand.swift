@@ -94,6 +94,8 @@ struct NodeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Before any layer creates its instruments: the gateway's /metrics exports them all.
+        if http != nil { LocalityMetrics.bootstrap() }
         var logger = Logger(label: "locality.node")
         logger[metadataKey: "node"] = "\(name)"
         let uid = UInt64.random(in: 1...UInt64.max)
@@ -139,7 +141,7 @@ struct NodeCommand: AsyncParsableCommand {
     private func startActorHost(id: NodeID, bind: NodeAddress, keyring: ClusterKeyring, logger: Logger) async throws -> ActorHost {
         let transportAddress: NodeAddress
         if let transport {
-            guard let parsed = NodeAddress(parsing: transport) else { throw ValidationError("--transport must be host:port, got \(transport)") }
+            guard let parsed = ListenAddress.parse(transport) else { throw ValidationError("--transport must be host:port, got \(transport)") }
             transportAddress = parsed
         } else {
             guard bind.port + 1000 <= 65_535 else { throw ValidationError("--bind port + 1000 is not a port: pass --transport") }
@@ -165,7 +167,7 @@ struct NodeCommand: AsyncParsableCommand {
     /// The HTTP gateway over this node's actors and views, when `--http` asks for one.
     private func gatewayService(host: ActorHost, gossip: GossipMembership, joining: Bool, logger: Logger) throws -> (any Service)? {
         guard let http else { return nil }
-        guard let address = NodeAddress(parsing: http) else { throw ValidationError("--http must be host:port, got \(http)") }
+        guard let address = ListenAddress.parse(http) else { throw ValidationError("--http must be host:port, got \(http)") }
         let resolver = host.resolver
         let system = host.system
         let context = GatewayContext(
