@@ -157,7 +157,7 @@ struct ActorClusterTests {
         #expect(activeOn.values.allSatisfy { $0 == 1 }, "counters active on both survivors: \(activeOn.filter { $0.value > 1 }.prefix(5))")
         let values = await workload.read("value", ports: ports)
 
-        await cluster.stopGracefully()
+        await cluster.stopGracefully(only: survivors)
         let (stored, _) = try await Self.storedTotals(actors: actors, locations: [location])
         let lost = (0..<actors).filter { stored[$0] < acked[$0] }
         let invented = (0..<actors).filter { stored[$0] > attempted[$0] }

@@ -94,6 +94,8 @@ struct NodeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Before any layer creates its instruments: the gateway's /metrics exports them all.
+        if http != nil { LocalityMetrics.bootstrap() }
         var logger = Logger(label: "locality.node")
         logger[metadataKey: "node"] = "\(name)"
         let uid = UInt64.random(in: 1...UInt64.max)
