@@ -91,7 +91,7 @@ struct ActorProcessCluster {
         for name in stopping where processes.isRunning(name) { processes.signal(name, SIGTERM) }
         for name in stopping {
             let status = await processes.waitForExit(name, seconds: seconds)
-"            #expect(status == 0, "\(name) exit status \(String(describing: status)); log:\n\(processes.log(name).suffix(3000))")
+            #expect(status == 0, "\(name) exit status \(String(describing: status)); log:\n\(processes.log(name).suffix(3000))")
         }
         processes.killAll()
     }
