@@ -185,9 +185,11 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `transport=host:port`, then the operator's `--metadata` pairs.
+    /// `transport=host:port` (and `http=host:port` with a gateway), then the operator's `--metadata` pairs.
     private func gossipMetadata(transport: NodeAddress) -> [UInt8] {
-        let advertised = MembershipRingFeed.metadata(transport: transport)
+        // The gateway's address (when its port is fixed) lets dashboards reach every node.
+        let gateway = http.flatMap(NodeAddress.init(parsing:)).flatMap { $0.port == 0 ? nil : $0 }
+        let advertised = MembershipRingFeed.metadata(transport: transport, extra: gateway.map { ["http": "\($0)"] } ?? [:])
         return metadata.isEmpty ? advertised : advertised + Array(",\(metadata)".utf8)
     }
 
