@@ -31,8 +31,12 @@ final class KeepAliveHTTP: Sendable {
         self.channel = channel
     }
 
+    /// The clients' own event loop: a workload of thousands of requests does not queue
+    /// behind (or in front of) the other tests' work on the shared singleton loops.
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     static func connect(port: Int) async throws -> KeepAliveHTTP {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
@@ -53,13 +57,20 @@ final class KeepAliveHTTP: Sendable {
         if method == .POST {
             head.headers.add(name: "Content-Type", value: "application/json")
             head.headers.add(name: "Content-Length", value: "\(body.count)")
+            // The gateway's deadline for the call: a little under the client's own.
+            head.headers.add(name: "X-Locality-Timeout-Ms", value: "\(max(1, Int64(timeout / .milliseconds(1)) - 2_000))")
         }
+        // Completed once: by the answer, by a failed write (the connection closed before
+        // the request went out), or by the timer; later completions are ignored.
         let promise = channel.eventLoop.makePromise(of: HTTPReply.self)
         let channel = channel
         let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout / .milliseconds(1)))) {
+            promise.fail(Failure.timedOut)
             channel.close(promise: nil)
         }
-        channel.writeAndFlush(Exchange(head: head, body: ByteBuffer(bytes: body), reply: promise), promise: nil)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { promise.fail($0) }
+        channel.writeAndFlush(Exchange(head: head, body: ByteBuffer(bytes: body), reply: promise), promise: written)
         defer { timer.cancel() }
         return try await promise.futureResult.get()
     }

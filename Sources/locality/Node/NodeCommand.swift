@@ -147,7 +147,7 @@ struct NodeCommand: AsyncParsableCommand {
     private func startActorHost(id: NodeID, bind: NodeAddress, keyring: ClusterKeyring, logger: Logger) async throws -> ActorHost {
         let transportAddress: NodeAddress
         if let transport {
-            guard let parsed = NodeAddress(parsing: transport) else { throw ValidationError("--transport must be host:port, got \(transport)") }
+            guard let parsed = ListenAddress.parse(transport) else { throw ValidationError("--transport must be host:port, got \(transport)") }
             transportAddress = parsed
         } else {
             guard bind.port + 1000 <= 65_535 else { throw ValidationError("--bind port + 1000 is not a port: pass --transport") }
@@ -173,7 +173,7 @@ struct NodeCommand: AsyncParsableCommand {
     /// The HTTP gateway over this node's actors and views, when `--http` asks for one.
     private func gatewayService(host: ActorHost, gossip: GossipMembership, joining: Bool, logger: Logger) throws -> (any Service)? {
         guard let http else { return nil }
-        guard let address = NodeAddress(parsing: http) else { throw ValidationError("--http must be host:port, got \(http)") }
+        guard let address = ListenAddress.parse(http) else { throw ValidationError("--http must be host:port, got \(http)") }
         let resolver = host.resolver
         let system = host.system
         let context = GatewayContext(
