@@ -39,7 +39,9 @@ public struct GatewaySettings: Sendable {
     public var retryAfterSeconds: Int
     /// Per-client token bucket; nil disables it (the default).
     public var rateLimit: RateLimitSettings?
-    /// Open connections at most; further connections are closed on accept. Default 4,096.
+    /// Open connections at most; further connections are closed on accept. Default 16,384
+    /// (an idle connection costs about 12 KiB, so about 200 MiB at the cap); the process's
+    /// file descriptor limit must be above it.
     public var maxConnections: Int
     /// A connection idle (or sending its request head) this long is closed. Default 30 s.
     public var idleTimeout: Duration
@@ -64,7 +66,7 @@ public struct GatewaySettings: Sendable {
         maxQueueWait: Duration = .seconds(1),
         retryAfterSeconds: Int = 1,
         rateLimit: RateLimitSettings? = nil,
-        maxConnections: Int = 4_096,
+        maxConnections: Int = 16_384,
         idleTimeout: Duration = .seconds(30),
         lingerTime: Duration = .seconds(2),
         serverName: String = "locality-gateway",

@@ -59,6 +59,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "host:port of the HTTP gateway (POST /v1/actors/{type}/{id}/{method}, /v1/cluster/…, /healthz); port 0 picks one. Default: no gateway.")
     var http: String?
 
+    @Option(help: "Most open HTTP connections; more are closed on accept (default: GatewaySettings, 16384).")
+    var httpMaxConnections: Int?
+
+    @Option(help: "Seconds an HTTP connection may stay idle or take to send a request head (default: GatewaySettings, 30).")
+    var httpIdleTimeoutS: Int?
+
     @Option(help: "Where actor state lives: memory, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?table=NAME]. Default: sqlite:<data-dir>/state.sqlite.")
     var store: String?
 
@@ -178,7 +184,10 @@ struct NodeCommand: AsyncParsableCommand {
             members: { await gossip.members() },
             ring: resolver,
             activations: { system.activeIDs.map { GatewayActivation(kind: $0.kind, key: $0.key) } })
-        let server = GatewayServer(settings: GatewaySettings(host: address.host, port: address.port), context: context,
+        var settings = GatewaySettings(host: address.host, port: address.port)
+        if let httpMaxConnections { settings.maxConnections = try positive(httpMaxConnections, "--http-max-connections") }
+        if let httpIdleTimeoutS { settings.idleTimeout = .seconds(try positive(httpIdleTimeoutS, "--http-idle-timeout-s")) }
+        let server = GatewayServer(settings: settings, context: context,
                                    logger: Logger(label: "locality.gateway"))
         return server.makeApplication { port in
             logger.info("HTTP gateway listening", metadata: ["http": "\(address.host):\(port)"])
