@@ -56,10 +56,16 @@ struct ActorClusterTests {
         return (totals, holders)
     }
 
+    /// Counters of the exact-totals tests: 10,000 (the acceptance figure), or
+    /// `LOCALITY_IT_COUNTERS` when set (a shorter local run).
+    static var exactCounters: Int {
+        ProcessInfo.processInfo.environment["LOCALITY_IT_COUNTERS"].flatMap { Int($0) }.map { max(100, $0) } ?? 10_000
+    }
+
     /// 10,000 counters × 10 increments over the gateways of 3 nodes; exact totals in memory
     /// and in every node's store; each counter active on exactly one node.
     func exactTotals(store: (String) -> String?, storeLocations: (ActorProcessCluster) -> [String], label: String) async throws {
-        let actors = 10_000
+        let actors = Self.exactCounters
         let rounds = 10
         let cluster = try await ActorProcessCluster.start(count: 3, store: store)
         defer { cluster.processes.killAll() }
