@@ -10,6 +10,8 @@ import Testing
         var settings = SWIMSettings()
         settings.probeInterval = .seconds(1000)
         settings.pushPullInterval = .zero
+        // The minimum suspicion scales with the probe interval: keep it at the 3 s floor.
+        settings.suspicionMult = 0
         var core = SWIMFixture.core(peers: 10, settings: settings)
         let accused = SWIMFixture.id(3)
         let start = Timestamp.zero + .seconds(1)

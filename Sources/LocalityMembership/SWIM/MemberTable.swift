@@ -197,9 +197,13 @@ struct MemberTable: Sendable {
         while chosen.count < count, draws < 3 * count + 3 {
             draws += 1
             let slot = Int32(random.next() % UInt64(records.count))
-            let record = records[Int(slot)]
-            let eligible = record.liveIndex >= 0 || (record.status == .dead && record.changedAt >= deadSince)
-            guard record.occupied, eligible, !chosen.contains(slot) else { continue }
+            // Field reads only: copying a record would retain its strings.
+            let liveIndex = records[Int(slot)].liveIndex
+            let eligible =
+                liveIndex >= 0
+                || (liveIndex == MemberRecord.notLive && records[Int(slot)].status == .dead
+                    && records[Int(slot)].changedAt >= deadSince)
+            guard eligible, !chosen.contains(slot) else { continue }
             chosen.append(slot)
         }
         if chosen.count < count {
