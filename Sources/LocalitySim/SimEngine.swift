@@ -43,6 +43,9 @@ public struct SimEngine<P: SimProcess> {
     public let maxPendingEvents: Int
     /// Called for every `.observe` effect with (node, time, observation).
     public var observer: (Int, Timestamp, P.Observation) -> Void = { _, _, _ in }
+    /// When set, called with every step the engine takes (diagnostics: who sent what, which
+    /// delivery or timer caused an observation). Nil by default: no cost.
+    public var tracer: ((SimStep<P.Message>) -> Void)?
 
     private var queue = Heap<Key>()
     private var payloads: [Payload?] = []
@@ -106,6 +109,7 @@ public struct SimEngine<P: SimProcess> {
                 return
             }
             scheduledDeadline[node] = .max
+            tracer?(.tick(node: node, time: now))
             let effects = processes[node].tick(now: now)
             perform(effects, by: node)
             reschedule(node, afterTick: true)
@@ -128,6 +132,7 @@ public struct SimEngine<P: SimProcess> {
                 push(payload, at: pausedUntil[to])
                 return
             }
+            tracer?(.deliver(from: from, to: to, message: message, reliable: reliable, time: now))
             let effects = processes[to].receive(message, from: from, reliable: reliable, now: now)
             perform(effects, by: to)
             reschedule(to, afterTick: false)
@@ -137,6 +142,7 @@ public struct SimEngine<P: SimProcess> {
                 push(payload, at: pausedUntil[from])
                 return
             }
+            tracer?(.deliveryFailed(from: from, to: to, reason: reason, time: now))
             let effects = processes[from].deliveryFailed(message, to: to, reason: reason, now: now)
             perform(effects, by: from)
             reschedule(from, afterTick: false)
@@ -179,6 +185,7 @@ public struct SimEngine<P: SimProcess> {
             case let .observe(observation):
                 observer(node, now, observation)
             case let .send(message, to, reliable, bytes):
+                tracer?(.send(from: node, to: to, message: message, reliable: reliable, time: now))
                 stats[node].messagesSent += 1
                 stats[node].bytesSent += bytes
                 guard to >= 0, to < processes.count else { continue }
@@ -234,4 +241,16 @@ public struct SimEngine<P: SimProcess> {
         sequence &+= 1
         queue.insert(Key(time: time, sequence: sequence, slot: slot))
     }
+}
+
+/// One step of a `SimEngine`, reported to its `tracer` (diagnostics only).
+public enum SimStep<Message> {
+    /// A node's timer fired.
+    case tick(node: Int, time: Timestamp)
+    /// A message is about to be handed to `to`.
+    case deliver(from: Int, to: Int, message: Message, reliable: Bool, time: Timestamp)
+    /// A stream send of `from` failed.
+    case deliveryFailed(from: Int, to: Int, reason: SimDeliveryFailure, time: Timestamp)
+    /// `from` sends a message (before the network decides its fate).
+    case send(from: Int, to: Int, message: Message, reliable: Bool, time: Timestamp)
 }

@@ -110,4 +110,33 @@ import Testing
         #expect(a > 1.5 && a < 4)
         #expect(abs(a - b) / a < 0.3)
     }
+
+    @Test func breakdownTellsWhereTheTimeWentWithoutChangingTheRun() throws {
+        var e = experiment(nodes: 100, seed: 2)
+        e.crashes = 3
+        let plain = try e.run()
+        e.breakdown = true
+        let traced = try e.run()
+        #expect(traced.dissemination == plain.dissemination)
+        #expect(traced.messagesPerNodePerSecond == plain.messagesPerNodePerSecond)
+        let live = e.nodes - e.crashes
+        for crash in traced.crashes {
+            let b = try #require(crash.breakdown)
+            let ping = try #require(b.firstPingAfter)
+            let dead = try #require(crash.firstDeadAfter)
+            // Refused at the stream ping of the first probe, half a period after its ping.
+            #expect(ping <= dead && dead < ping + 0.6)
+            let known = [b.known50After, b.known90After, b.known99After, b.known100After].compactMap { $0 }
+            #expect(known.count == 4 && known == known.sorted() && known[0] >= dead)
+            #expect(b.learnedVia.values.reduce(0, +) == live)
+            #expect(b.learnedVia[.refused, default: 0] >= 1)
+            #expect(b.lastLearnedVia != nil)
+        }
+        #expect(traced.dissemination.max == traced.crashes.compactMap { $0.breakdown?.known100After }.max())
+        // No pause in this run: no member may take itself for stalled (an idle gossip
+        // ticker once made a quarter of the members do so on every new update).
+        let health = try #require(traced.health)
+        #expect(health.stalls == 0)
+        #expect(health.maximum == 0)
+    }
 }

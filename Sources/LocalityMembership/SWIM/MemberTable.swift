@@ -183,4 +183,35 @@ struct MemberTable: Sendable {
         }
         return chosen
     }
+
+    /// Up to `count` distinct random members for a gossip round (memberlist gossip /
+    /// kRandomNodes): alive or suspect, or dead since `deadSince` or later (memberlist
+    /// GossipToTheDeadTime, so a member wrongly declared dead hears of it and refutes);
+    /// never left. Rejection sampling over the slots with a bounded number of draws, topped
+    /// up from the live members when the slots are mostly free or long dead.
+    func randomGossipTargets(_ count: Int, deadSince: Timestamp, random: inout SeededRandom) -> [Int32] {
+        guard count > 0, !records.isEmpty else { return [] }
+        var chosen: [Int32] = []
+        chosen.reserveCapacity(count)
+        var draws = 0
+        while chosen.count < count, draws < 3 * count + 3 {
+            draws += 1
+            let slot = Int32(random.next() % UInt64(records.count))
+            // Field reads only: copying a record would retain its strings.
+            let liveIndex = records[Int(slot)].liveIndex
+            let eligible =
+                liveIndex >= 0
+                || (liveIndex == MemberRecord.notLive && records[Int(slot)].status == .dead
+                    && records[Int(slot)].changedAt >= deadSince)
+            guard eligible, !chosen.contains(slot) else { continue }
+            chosen.append(slot)
+        }
+        if chosen.count < count {
+            for slot in randomLive(count, excluding: nil, random: &random) where !chosen.contains(slot) {
+                guard chosen.count < count else { break }
+                chosen.append(slot)
+            }
+        }
+        return chosen
+    }
 }

@@ -20,15 +20,17 @@ extension SWIMCore {
         selfState.status = .left
         broadcasts.enqueue(GossipUpdate(state: selfState, origin: id))
         var out: [SWIMDirective] = []
-        gossipRound(into: &out)
+        gossipRound(now: now, into: &out)
         return out
     }
 
     /// SWIM §4.1: every gossip interval, send queued updates to `gossipNodes` random
-    /// members; nothing is sent when the queue is empty.
-    mutating func gossipRound(into out: inout [SWIMDirective]) {
+    /// members; nothing is sent when the queue is empty. As memberlist's gossip, the
+    /// targets are alive, suspect or dead for less than `gossipToTheDeadTime`.
+    mutating func gossipRound(now: Timestamp, into out: inout [SWIMDirective]) {
         guard !broadcasts.isEmpty else { return }
-        for slot in table.randomLive(settings.gossipNodes, excluding: nil, random: &random) {
+        let deadSince = now - settings.gossipToTheDeadTime
+        for slot in table.randomGossipTargets(settings.gossipNodes, deadSince: deadSince, random: &random) {
             let directive = datagram(.gossip, to: table[slot].address)
             guard case let .send(envelope, _, _) = directive, !envelope.gossip.isEmpty else { break }
             out.append(directive)

@@ -66,7 +66,10 @@ extension SWIMCore {
             // Lifeguard §IV.B: an independent suspicion shortens the timeout; re-gossip it.
             if state.incarnation == suspicion.incarnation, suspicion.confirm(from: update.origin) {
                 suspicions[slot] = suspicion
-                schedule(.suspicion(state.id), at: suspicion.deadline)
+                // A confirmation can shorten the timeout below the time already elapsed: the
+                // timer is due now (memberlist suspicion.Confirm fires at once), not in the
+                // past, where the next tick would look overdue and be taken for a stall.
+                schedule(.suspicion(state.id), at: max(suspicion.deadline, now))
                 broadcasts.enqueue(update)
             }
             return

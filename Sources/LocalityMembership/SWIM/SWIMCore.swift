@@ -40,6 +40,8 @@ public struct SWIMCore: Sendable {
     var stallGraceUntil: Timestamp?
     /// The member of the current periodic push-pull, until its first failure is retried.
     var pushPullPartner: NodeAddress?
+    /// Stalls detected so far (ticks later than `stallThreshold` past their deadline).
+    public private(set) var stallsDetected = 0
 
     /// Creates the core for a member. Throws `LocalityError(.badRequest)` when `metadata`
     /// exceeds `settings.maxMetadataBytes`.
@@ -120,9 +122,11 @@ public struct SWIMCore: Sendable {
             stallGraceUntil = nil
         } else if now - nextDeadline > settings.stallThreshold {
             stallGraceUntil = now + settings.stallGrace
+            stallsDetected += 1
             health.apply(1)
             return []
         }
+        resumeGossipTicker(now: now)
         var out: [SWIMDirective] = []
         while let timer = timers.min, timer.deadline <= now {
             _ = timers.removeMin()
@@ -137,7 +141,7 @@ public struct SWIMCore: Sendable {
         }
         if now >= nextGossipAt {
             nextGossipAt = now + settings.gossipInterval
-            gossipRound(into: &out)
+            gossipRound(now: now, into: &out)
         }
         return out
     }
@@ -148,6 +152,7 @@ public struct SWIMCore: Sendable {
         _ envelope: SWIMEnvelope, via transport: SWIMTransportKind = .datagram, now: Timestamp
     ) -> [SWIMDirective] {
         var out: [SWIMDirective] = []
+        resumeGossipTicker(now: now)
         // Gossip first, so a refutation it triggers rides on our answer.
         var corrections: [GossipUpdate] = []
         for update in envelope.gossip {
@@ -200,6 +205,7 @@ public struct SWIMCore: Sendable {
         -> [SWIMDirective]
     {
         var out: [SWIMDirective] = []
+        resumeGossipTicker(now: now)
         if reason == .refused { probeRefused(address, now: now, into: &out) }
         guard pushPullPartner == address, !hasLeft else { return out }
         pushPullPartner = nil
@@ -256,6 +262,22 @@ public struct SWIMCore: Sendable {
         let exact = (1 << log2n) == n
         let multiplier = (exact ? log2n : log2n + 1) - 5 + 1
         return settings.pushPullInterval * multiplier
+    }
+
+    /// memberlist's gossip ticker fires every `gossipInterval` whether or not there is
+    /// anything to send; ours skips the wake-ups while the broadcast queue is empty. When
+    /// an update may be queued again, the ticker resumes on its own phase: the next round is
+    /// the first tick at or after `now`, as it would have been had it kept ticking. (Before,
+    /// the stale `nextGossipAt` made the next `tick` look overdue by up to a probe period and
+    /// a quarter of the members took a new update for a stall of their own: local health +1,
+    /// a doubled probe period, and 100 ms of stall grace before relaying.)
+    mutating func resumeGossipTicker(now: Timestamp) {
+        guard broadcasts.isEmpty, nextGossipAt < now else { return }
+        let interval = settings.gossipInterval.nanoseconds
+        guard interval > 0 else { return }
+        let behind = (now - nextGossipAt).nanoseconds
+        let ticks = (behind + interval - 1) / interval
+        nextGossipAt = nextGossipAt + Duration.nanoseconds(ticks * interval)
     }
 
     mutating func nextSequence() -> UInt32 {

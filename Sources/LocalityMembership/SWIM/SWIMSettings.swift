@@ -35,6 +35,10 @@ public struct SWIMSettings: Sendable, Hashable {
     public var gossipInterval: Duration = .milliseconds(200)
     /// Members gossiped to per gossip round. Default 3.
     public var gossipNodes: Int = 3
+    /// A member dead for less than this still receives gossip rounds, so one declared dead
+    /// by mistake learns it and refutes (memberlist GossipToTheDeadTime). Default 30 s;
+    /// members are reaped after `reapAfter` anyway.
+    public var gossipToTheDeadTime: Duration = .seconds(30)
     /// Time between two full-state exchanges with one random member (memberlist push-pull),
     /// scaled up above 32 members as memberlist does. Default 30 s; zero disables.
     public var pushPullInterval: Duration = .seconds(30)

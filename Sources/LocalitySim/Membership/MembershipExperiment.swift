@@ -31,6 +31,10 @@ public struct MembershipExperiment: Sendable {
     public var settings = SWIMSettings()
     /// The network model (its `loss` is overridden by `loss`).
     public var network = SimNetwork()
+    /// Also measure where the time goes (first ping, spread quantiles, how each member
+    /// learned a death, local health): `CrashTrace.breakdown` and `MembershipReport.health`.
+    /// Default false (no tracing cost).
+    public var breakdown = false
 
     public init() {}
 
@@ -79,7 +83,26 @@ public struct MembershipExperiment: Sendable {
 
         let tracker = DeathTracker(ids: ids, crashTimes: crashTimes)
         engine.observer = { observer, time, event in tracker.observe(observer, time, event) }
-        engine.run(until: .zero + duration)
+        var health: HealthSample?
+        if breakdown {
+            let trace = DisseminationTrace(index: tracker.index, crashTimes: crashTimes)
+            tracker.trace = trace
+            engine.tracer = { trace.step($0) }
+            // Local health of the running members, sampled once per simulated second.
+            var sample = HealthSample()
+            var time = Timestamp.zero
+            while time < .zero + duration {
+                time = min(time + .seconds(1), .zero + duration)
+                engine.run(until: time)
+                for node in 0..<nodes where !engine.crashed[node] {
+                    sample.add(engine.processes[node].core.localHealth)
+                }
+            }
+            sample.stalls = engine.processes.reduce(0) { $0 + $1.core.stallsDetected }
+            health = sample
+        } else {
+            engine.run(until: .zero + duration)
+        }
 
         let live = (0..<nodes).filter { !engine.crashed[$0] }
         var detection: [Double] = []
@@ -92,7 +115,8 @@ public struct MembershipExperiment: Sendable {
             traces.append(CrashTrace(
                 node: node, crashedAt: crashTime.seconds, hostCrash: engine.hostDown[node],
                 firstSuspectAfter: tracker.firstSuspected[node].map { ($0 - crashTime).seconds },
-                firstDeadAfter: tracker.firstDeclared[node].map { ($0 - crashTime).seconds }))
+                firstDeadAfter: tracker.firstDeclared[node].map { ($0 - crashTime).seconds },
+                breakdown: tracker.trace?.breakdown(of: node, live: live, declaredAt: tracker.declaredAt[node])))
             if let first = tracker.firstDeclared[node] { detection.append((first - crashTime).seconds) }
             let marks = live.map { tracker.declaredAt[node]?[$0] }
             if marks.allSatisfy({ $0 != nil }), let last = marks.compactMap({ $0 }).max() {
@@ -116,7 +140,7 @@ public struct MembershipExperiment: Sendable {
             falsePositives: tracker.falsePositives.count, falseSuspicions: tracker.falseSuspicions,
             messagesPerNodePerSecond: Double(messages) / Double(nodes) / seconds,
             bytesPerNodePerSecond: Double(bytes) / Double(nodes) / seconds,
-            events: engine.eventsProcessed, crashes: traces)
+            events: engine.eventsProcessed, crashes: traces, health: health)
     }
 }
 
@@ -129,6 +153,7 @@ final class DeathTracker {
     var declaredAt: [Int: [Int: Timestamp]] = [:]
     var falsePositives: Set<Int> = []
     var falseSuspicions = 0
+    var trace: DisseminationTrace?
 
     init(ids: [NodeID], crashTimes: [Int: Timestamp]) {
         var index: [NodeID: Int] = [:]
@@ -147,7 +172,10 @@ final class DeathTracker {
                 return
             }
             if firstDeclared[subject] == nil { firstDeclared[subject] = time }
-            if declaredAt[subject, default: [:]][observer] == nil { declaredAt[subject, default: [:]][observer] = time }
+            if declaredAt[subject, default: [:]][observer] == nil {
+                declaredAt[subject, default: [:]][observer] = time
+                trace?.declared(subject, by: observer)
+            }
         case .suspect:
             if !crashedBefore { falseSuspicions += 1 } else if firstSuspected[subject] == nil { firstSuspected[subject] = time }
         case .alive, .left:
@@ -202,6 +230,29 @@ public struct MembershipReport: Sendable, Hashable {
     public var events: Int
     /// Per crash: when it happened and how long until the first suspicion and first death.
     public var crashes: [CrashTrace]
+    /// Local health scores of running members, sampled every second (with `breakdown` only).
+    public var health: HealthSample?
+}
+
+/// Lifeguard local health scores sampled over a run: how often members probed slowed down.
+public struct HealthSample: Sendable, Hashable {
+    public var samples = 0
+    public var total = 0
+    public var nonZero = 0
+    public var maximum = 0
+    /// Stalls the cores detected over the run (each raised a local health score by one).
+    public var stalls = 0
+
+    public var mean: Double { samples == 0 ? 0 : Double(total) / Double(samples) }
+    /// Fraction of samples with a score above 0 (probe period and timeout scaled up).
+    public var nonZeroFraction: Double { samples == 0 ? 0 : Double(nonZero) / Double(samples) }
+
+    mutating func add(_ score: Int) {
+        samples += 1
+        total += score
+        if score > 0 { nonZero += 1 }
+        maximum = max(maximum, score)
+    }
 }
 
 /// The timeline of one crash, in seconds.
@@ -212,4 +263,6 @@ public struct CrashTrace: Sendable, Hashable {
     public var hostCrash: Bool
     public var firstSuspectAfter: Double?
     public var firstDeadAfter: Double?
+    /// Where the time went (with `MembershipExperiment.breakdown` only).
+    public var breakdown: CrashBreakdown?
 }

@@ -32,6 +32,8 @@ struct SimMembershipCommand: ParsableCommand {
     @Option(name: .customLong("indirect-checks"), help: "Override SWIMSettings.indirectChecks.") var indirectChecks: Int?
     @Option(name: .customLong("refused-means-dead"), help: "Override SWIMSettings.refusedConnectionMeansDead.")
     var refusedMeansDead: Bool?
+    @Flag(help: "Also report where the time goes: first ping, spread quantiles, how members learned, local health.")
+    var breakdown = false
     @Flag(help: "Print JSON (the only output format).") var json = false
 
     func validate() throws {
@@ -53,6 +55,7 @@ struct SimMembershipCommand: ParsableCommand {
         experiment.pauseDuration = .milliseconds(Int64(pauseDuration * 1000))
         experiment.duration = .milliseconds(Int64(duration * 1000))
         experiment.seed = seed
+        experiment.breakdown = breakdown
         if let probeInterval { experiment.settings.probeInterval = .milliseconds(Int64(probeInterval * 1000)) }
         if let suspicionMult { experiment.settings.suspicionMult = suspicionMult }
         if let suspicionMaxMult { experiment.settings.suspicionMaxTimeoutMult = suspicionMaxMult }
@@ -71,7 +74,7 @@ struct SimMembershipCommand: ParsableCommand {
             ["p50": round3(p.p50), "p99": round3(p.p99), "max": round3(p.max), "count": p.count]
         }
         let settings = experiment.settings
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "nodes": report.nodes,
             "seed": report.seed,
             "loss": loss,
@@ -90,11 +93,13 @@ struct SimMembershipCommand: ParsableCommand {
             "bytes_per_node_per_s": round3(report.bytesPerNodePerSecond),
             "sim_events": report.events,
             "crashes": report.crashes.map { trace -> [String: Any] in
-                [
+                var fields: [String: Any] = [
                     "node": trace.node, "at_s": round3(trace.crashedAt), "host": trace.hostCrash,
                     "first_suspect_after_s": trace.firstSuspectAfter.map(round3) ?? -1,
                     "first_dead_after_s": trace.firstDeadAfter.map(round3) ?? -1,
                 ]
+                if let b = trace.breakdown { fields["breakdown"] = breakdownObject(b) }
+                return fields
             },
             "settings": [
                 "probe_interval_s": settings.probeInterval.seconds,
@@ -108,8 +113,26 @@ struct SimMembershipCommand: ParsableCommand {
             ],
             "wall_s": round3(wall),
         ]
+        if let health = report.health {
+            object["local_health"] = [
+                "mean": round3(health.mean), "non_zero_fraction": round3(health.nonZeroFraction),
+                "max": health.maximum, "samples": health.samples, "stalls": health.stalls,
+            ]
+        }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+    }
+
+    private func breakdownObject(_ b: CrashBreakdown) -> [String: Any] {
+        [
+            "first_ping_after_s": b.firstPingAfter.map(round3) ?? -1,
+            "known_50_after_s": b.known50After.map(round3) ?? -1,
+            "known_90_after_s": b.known90After.map(round3) ?? -1,
+            "known_99_after_s": b.known99After.map(round3) ?? -1,
+            "known_100_after_s": b.known100After.map(round3) ?? -1,
+            "last_learned_via": b.lastLearnedVia?.rawValue ?? "none",
+            "learned_via": Dictionary(uniqueKeysWithValues: b.learnedVia.map { ($0.key.rawValue, $0.value) }),
+        ]
     }
 
     private func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
