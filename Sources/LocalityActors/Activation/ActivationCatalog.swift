@@ -60,15 +60,43 @@ final class ActivationCatalog: Sendable {
             } catch is Mailbox.Closed {
                 continue
             }
-            activation.touch(clock.now())
-            defer {
-                activation.touch(clock.now())
-                activation.mailbox.leave(ticket)
-                if activation.isStale { discard(activation) }
-            }
+            defer { leave(activation, ticket) }
             return try await body(activation)
         }
         throw LocalityError(.unavailable, "actor \(id) kept deactivating; gave up after \(settings.maxActivationRetries) lookups")
+    }
+
+    /// The fast path of a call, without suspension: the ready activation of `id` with
+    /// its turn entered for `chain` (counted as use), when it is ready and its turn is
+    /// free or held by `chain`. Nil otherwise (loading, absent, closing, or busy): take
+    /// `withTurn`. Pass the pair to `leave` when the call ends.
+    func enterReady(_ id: VirtualActorID, chain: CallChainID) -> (activation: Activation, ticket: Mailbox.Ticket)? {
+        guard let activation = state.withLock({ markUsed(id, &$0) }),
+              let ticket = activation.mailbox.tryEnter(chain)
+        else { return nil }
+        return (activation, ticket)
+    }
+
+    /// Ends a turn (or a reentrant step) entered by `withTurn` or `enterReady`.
+    func leave(_ activation: Activation, _ ticket: Mailbox.Ticket) {
+        activation.touch(clock.now())
+        activation.mailbox.leave(ticket)
+        if activation.isStale { discard(activation) }
+    }
+
+    /// The ready activation of `id`, moved to the recent end of the LRU order (once per
+    /// tick: an activation already the most recent is left in place). Under the lock.
+    private func markUsed(_ id: VirtualActorID, _ state: inout State) -> Activation? {
+        guard let index = state.entries.index(forKey: id),
+              case .ready(let activation, let tick) = state.entries.values[index]
+        else { return nil }
+        if tick != state.tick {
+            state.tick += 1
+            state.entries.values[index] = .ready(activation, tick: state.tick)
+            state.recency.append((id, state.tick))
+            compactRecency(&state)
+        }
+        return activation
     }
 
     /// The activation of `id`, loading it when absent.
@@ -80,12 +108,9 @@ final class ActivationCatalog: Sendable {
                 case deactivating(Task<Void, Never>)
             }
             let step: Step = try state.withLock { state in
+                if let activation = markUsed(id, &state) { return .ready(activation) }
                 switch state.entries[id] {
                 case .ready(let activation, _)?:
-                    state.tick += 1
-                    state.entries[id] = .ready(activation, tick: state.tick)
-                    state.recency.append((id, state.tick))
-                    compactRecency(&state)
                     return .ready(activation)
                 case .loading(let task)?:
                     return .loading(task)

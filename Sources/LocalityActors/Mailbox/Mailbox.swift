@@ -43,6 +43,24 @@ final class Mailbox: Sendable {
         self.capacity = capacity
     }
 
+    /// Enters without waiting: the turn when nobody holds it, a reentrant step when
+    /// `chain` holds it. Nil when the call would have to wait, or the mailbox is closed
+    /// (then `enter` gives the answer).
+    func tryEnter(_ chain: CallChainID) -> Ticket? {
+        state.withLock { state in
+            if state.closed { return nil }
+            if state.holder == nil {
+                state.holder = chain
+                return .turn
+            }
+            if state.holder == chain {
+                state.reentrant += 1
+                return .reentrant
+            }
+            return nil
+        }
+    }
+
     /// Waits for the turn (or enters at once when `chain` holds it).
     func enter(_ chain: CallChainID) async throws -> Ticket {
         enum Decision {
