@@ -149,6 +149,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
@@ -206,6 +207,7 @@ let package = Package(
             dependencies: [
                 "LocalityActors", "LocalityExamples", "LocalityStorage", "LocalityRouting", "LocalityTransport", "LocalityCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "LocalitySimTests", dependencies: ["LocalitySim", "LocalityMembership", "LocalityPlacement", "LocalityCore"]),

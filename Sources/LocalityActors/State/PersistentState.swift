@@ -14,28 +14,53 @@ import Synchronization
 ///
 /// Values are encoded with `BinaryEncoder`. Create it in the actor's initializer from the
 /// id the factory receives: `PersistentState(id: id, system: actorSystem, initial: …)`.
+/// Made that way, the encoded size of the value (as last read or written) counts in the
+/// activation's memory estimate (`ActorSettings.memoryBudgetBytes`).
 public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// Where the value lives in the store (`kind`, `key` of the actor).
     public let key: StateKey
     private let store: any StateStore
     private let initial: Value
     private let onConflict: @Sendable () -> Void
+    /// Told the change of the encoded size (bytes) after each read, write and clear.
+    private let onSizeChange: @Sendable (Int) -> Void
     private let record: Mutex<(value: Value, etag: ETag)>
+    /// Encoded size last reported through `onSizeChange`.
+    private let reportedBytes = Mutex(0)
 
     /// State of the actor `id`, kept in `system`'s state store.
     public convenience init(id: VirtualActorID, system: ClusterSystem, initial: Value) {
-        self.init(key: StateKey(kind: id.kind, id: id.key), store: system.stateStore, initial: initial) { [weak system] in
-            system?.stateConflicted(id)
-        }
+        self.init(
+            key: StateKey(kind: id.kind, id: id.key), store: system.stateStore, initial: initial,
+            onConflict: { [weak system] in system?.stateConflicted(id) },
+            onSizeChange: { [weak system] delta in system?.stateSizeChanged(id, by: delta) }
+        )
     }
 
     /// State at `key` of `store`; `onConflict` runs when a write finds a stale etag.
-    public init(key: StateKey, store: any StateStore, initial: Value, onConflict: @escaping @Sendable () -> Void = {}) {
+    public convenience init(key: StateKey, store: any StateStore, initial: Value, onConflict: @escaping @Sendable () -> Void = {}) {
+        self.init(key: key, store: store, initial: initial, onConflict: onConflict, onSizeChange: { _ in })
+    }
+
+    init(
+        key: StateKey, store: any StateStore, initial: Value,
+        onConflict: @escaping @Sendable () -> Void, onSizeChange: @escaping @Sendable (Int) -> Void
+    ) {
         self.key = key
         self.store = store
         self.initial = initial
         self.onConflict = onConflict
+        self.onSizeChange = onSizeChange
         self.record = Mutex((initial, .absent))
+    }
+
+    /// Reports the new encoded size as a change from the last one reported.
+    private func sized(_ bytes: Int) {
+        let delta = reportedBytes.withLock { reported in
+            defer { reported = bytes }
+            return bytes - reported
+        }
+        if delta != 0 { onSizeChange(delta) }
     }
 
     /// The value in memory (changed by assigning; persisted by `write()`).
@@ -52,6 +77,7 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         let stored = try await store.read(key)
         let value = try stored.value.map { try BinaryDecoder().decode(Value.self, from: $0) } ?? initial
         record.withLock { $0 = (value, stored.etag) }
+        sized(stored.value?.count ?? 0)
     }
 
     /// Stores the value in memory; returns once the store committed it.
@@ -60,6 +86,7 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         let bytes = try BinaryEncoder().encode(value)
         let next = try await guarded { try await self.store.write(self.key, value: bytes, ifMatch: etag) }
         record.withLock { $0.etag = next }
+        sized(bytes.count)
     }
 
     /// Deletes the stored value and resets the value in memory to `initial`.
@@ -67,6 +94,7 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         let etag = record.withLock { $0.etag }
         let next = try await guarded { try await self.store.delete(self.key, ifMatch: etag) }
         record.withLock { $0 = (self.initial, next) }
+        sized(0)
     }
 
     private func guarded(_ operation: @Sendable () async throws -> ETag) async throws -> ETag {

@@ -63,13 +63,18 @@ extension ClusterSystem {
         _ id: VirtualActorID, chain: CallChainID, inherited: Bool, target: RemoteCallTarget, arguments: [InvocationArgument]
     ) async throws -> Res {
         let method = try DistributedTarget.resolve(target)
+        let start = clock.now()
         if let (activation, ticket) = catalog.enterReady(id, chain: chain) {
-            defer { catalog.leave(activation, ticket) }
+            defer {
+                let end = catalog.leave(activation, ticket)
+                catalog.metrics.localCalls.recordNanoseconds(end.nanoseconds - start.nanoseconds)
+            }
             return try await run(method, on: activation.instance, chain: chain, inherited: inherited, arguments: arguments)
         }
         guard registry.registration(id.kind) != nil else {
             throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
         }
+        defer { catalog.metrics.localCalls.recordNanoseconds(clock.now().nanoseconds - start.nanoseconds) }
         return try await catalog.withTurn(id, chain: chain) { activation in
             try await run(method, on: activation.instance, chain: chain, inherited: inherited, arguments: arguments)
         }
@@ -116,6 +121,8 @@ extension ClusterSystem {
             throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
         }
         guard let owner = link.resolver.owner(of: id.routingKey), owner != node else { return nil }
+        let start = clock.now()
+        defer { catalog.metrics.remoteCalls.recordNanoseconds(clock.now().nanoseconds - start.nanoseconds) }
         return try await callRemote(link, id: id, chain: chain, method: registration.stableName(of: target), invocation: invocation)
     }
 
