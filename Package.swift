@@ -153,6 +153,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The HTTP gateway of a node: actor calls over HTTP/JSON, cluster views, metrics, dashboard.
@@ -249,6 +250,7 @@ let package = Package(
             dependencies: [
                 "LocalityActors", "LocalityExamples", "LocalityStorage", "LocalityRouting", "LocalityTransport", "LocalityCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(

@@ -10,12 +10,20 @@ final class Activation: Sendable {
     private let lastUse: Atomic<Int64>
     /// Set when its state hit a stale etag: deactivate without flushing.
     private let stale = Atomic<Bool>(false)
+    /// Encoded bytes of its persistent state, as last read or written (changed by the
+    /// catalog under its lock, so the catalog's total stays the sum).
+    private let stateByteCount = Atomic<Int>(0)
 
-    init(id: VirtualActorID, instance: any VirtualActor, mailboxCapacity: Int, now: Timestamp) {
+    init(id: VirtualActorID, instance: any VirtualActor, mailboxCapacity: Int, now: Timestamp, depth: MailboxDepth? = nil) {
         self.id = id
         self.instance = instance
-        self.mailbox = Mailbox(capacity: mailboxCapacity)
+        self.mailbox = Mailbox(capacity: mailboxCapacity, depth: depth)
         self.lastUse = Atomic(now.nanoseconds)
+    }
+
+    var stateBytes: Int {
+        get { stateByteCount.load(ordering: .relaxed) }
+        set { stateByteCount.store(newValue, ordering: .relaxed) }
     }
 
     func touch(_ now: Timestamp) {

@@ -13,8 +13,14 @@ import Synchronization
 ///
 /// Bounds: at most `maxActivations` loading or ready entries. Activating one more evicts
 /// the least recently used activation that is idle (no turn held, nobody waiting); when
-/// all are busy the new activation fails with `overloaded`. Recency is a queue of
-/// (id, tick) records with lazy deletion, compacted when it outgrows twice the entries.
+/// all are busy the new activation fails with `overloaded`. The same holds for the
+/// optional memory budget (`memoryBudgetBytes`): each activation is estimated at
+/// `activationOverheadBytes` plus the encoded size of its persistent state; a new
+/// activation, or state growing past the budget, evicts idle activations in LRU order
+/// (a new one that still does not fit is refused with `overloaded`). Recency is a queue
+/// of (id, tick) records with lazy deletion, compacted when it outgrows twice the entries.
+/// `loadingBytes` (state read while loading) holds at most one entry per loading
+/// activation, so it is bounded by `maxActivations` too.
 final class ActivationCatalog: Sendable {
     typealias Activator = @Sendable (VirtualActorID) async throws -> any VirtualActor
 
@@ -32,18 +38,27 @@ final class ActivationCatalog: Sendable {
         var timers: [VirtualActorID: [Task<Void, Never>]] = [:]
         var closed = false
         var stats = CatalogStats()
+        /// Estimated bytes of the live activations (see `ActorSettings.memoryBudgetBytes`).
+        var memoryBytes = 0
+        /// State bytes reported by activations still loading (read in `onActivate`).
+        var loadingBytes: [VirtualActorID: Int] = [:]
     }
 
     private let settings: ActorSettings
     private let clock: any LocalityClock
     private let activator: Activator
     private let logger: Logger
+    let metrics: ActorMetrics
     private let state = Mutex(State())
 
-    init(settings: ActorSettings, clock: any LocalityClock, logger: Logger, activator: @escaping Activator) {
+    init(
+        settings: ActorSettings, clock: any LocalityClock, logger: Logger, metrics: ActorMetrics = ActorMetrics(),
+        activator: @escaping Activator
+    ) {
         self.settings = settings
         self.clock = clock
         self.logger = logger
+        self.metrics = metrics
         self.activator = activator
     }
 
@@ -60,15 +75,47 @@ final class ActivationCatalog: Sendable {
             } catch is Mailbox.Closed {
                 continue
             }
-            activation.touch(clock.now())
-            defer {
-                activation.touch(clock.now())
-                activation.mailbox.leave(ticket)
-                if activation.isStale { discard(activation) }
-            }
+            defer { leave(activation, ticket) }
             return try await body(activation)
         }
         throw LocalityError(.unavailable, "actor \(id) kept deactivating; gave up after \(settings.maxActivationRetries) lookups")
+    }
+
+    /// The fast path of a call, without suspension: the ready activation of `id` with
+    /// its turn entered for `chain` (counted as use), when it is ready and its turn is
+    /// free or held by `chain`. Nil otherwise (loading, absent, closing, or busy): take
+    /// `withTurn`. Pass the pair to `leave` when the call ends.
+    func enterReady(_ id: VirtualActorID, chain: CallChainID) -> (activation: Activation, ticket: Mailbox.Ticket)? {
+        guard let activation = state.withLock({ markUsed(id, &$0) }),
+              let ticket = activation.mailbox.tryEnter(chain)
+        else { return nil }
+        return (activation, ticket)
+    }
+
+    /// Ends a turn (or a reentrant step) entered by `withTurn` or `enterReady`; returns
+    /// the time it ended.
+    @discardableResult
+    func leave(_ activation: Activation, _ ticket: Mailbox.Ticket) -> Timestamp {
+        let now = clock.now()
+        activation.touch(now)
+        activation.mailbox.leave(ticket)
+        if activation.isStale { discard(activation) }
+        return now
+    }
+
+    /// The ready activation of `id`, moved to the recent end of the LRU order (once per
+    /// tick: an activation already the most recent is left in place). Under the lock.
+    private func markUsed(_ id: VirtualActorID, _ state: inout State) -> Activation? {
+        guard let index = state.entries.index(forKey: id),
+              case .ready(let activation, let tick) = state.entries.values[index]
+        else { return nil }
+        if tick != state.tick {
+            state.tick += 1
+            state.entries.values[index] = .ready(activation, tick: state.tick)
+            state.recency.append((id, state.tick))
+            compactRecency(&state)
+        }
+        return activation
     }
 
     /// The activation of `id`, loading it when absent.
@@ -80,12 +127,9 @@ final class ActivationCatalog: Sendable {
                 case deactivating(Task<Void, Never>)
             }
             let step: Step = try state.withLock { state in
+                if let activation = markUsed(id, &state) { return .ready(activation) }
                 switch state.entries[id] {
                 case .ready(let activation, _)?:
-                    state.tick += 1
-                    state.entries[id] = .ready(activation, tick: state.tick)
-                    state.recency.append((id, state.tick))
-                    compactRecency(&state)
                     return .ready(activation)
                 case .loading(let task)?:
                     return .loading(task)
@@ -93,13 +137,25 @@ final class ActivationCatalog: Sendable {
                     return .deactivating(task)
                 case nil:
                     guard !state.closed else { throw LocalityError(.unavailable, "actor system is shutting down") }
-                    if state.live >= settings.maxActivations, !evictOne(&state) {
+                    if state.live >= settings.maxActivations, !evictOne(&state, reason: .cap) {
                         state.stats.refusedAtCap += 1
+                        metrics.refused(.cap)
                         throw LocalityError(.overloaded, "activation cap \(settings.maxActivations) reached and every activation is busy")
+                    }
+                    if let budget = settings.memoryBudgetBytes {
+                        while state.memoryBytes + settings.activationOverheadBytes > budget {
+                            guard evictOne(&state, reason: .memory) else {
+                                state.stats.refusedAtBudget += 1
+                                metrics.refused(.memory)
+                                throw LocalityError(.overloaded, "memory budget \(budget) bytes reached and every activation is busy")
+                            }
+                        }
                     }
                     let task = Task.detached { try await self.load(id) }
                     state.entries[id] = .loading(task)
                     state.live += 1
+                    state.memoryBytes += settings.activationOverheadBytes
+                    recordGauges(state)
                     return .loading(task)
                 }
             }
@@ -114,22 +170,28 @@ final class ActivationCatalog: Sendable {
     private func load(_ id: VirtualActorID) async throws -> Activation {
         do {
             let instance = try await activator(id)
-            let activation = Activation(id: id, instance: instance, mailboxCapacity: settings.mailboxCapacity, now: clock.now())
+            let activation = Activation(
+                id: id, instance: instance, mailboxCapacity: settings.mailboxCapacity, now: clock.now(), depth: metrics.mailboxDepth)
             state.withLock { state in
+                activation.stateBytes = state.loadingBytes.removeValue(forKey: id) ?? 0
                 state.tick += 1
                 state.entries[id] = .ready(activation, tick: state.tick)
                 state.recency.append((id, state.tick))
                 state.stats.activations += 1
             }
+            metrics.activations.increment()
             return activation
         } catch {
             let timers = state.withLock { state in
                 state.entries[id] = nil
                 state.live -= 1
+                state.memoryBytes -= settings.activationOverheadBytes + (state.loadingBytes.removeValue(forKey: id) ?? 0)
                 state.stats.failedActivations += 1
+                recordGauges(state)
                 return state.timers.removeValue(forKey: id) ?? []
             }
             for timer in timers { timer.cancel() }
+            metrics.failedActivations.increment()
             logger.warning("activation failed", metadata: ["actor": "\(id)", "error": "\(error)"])
             if let error = error as? LocalityError { throw error }
             throw LocalityError(.unavailable, "activation of \(id) failed: \(error)")
@@ -150,8 +212,9 @@ final class ActivationCatalog: Sendable {
                       activation.mailbox.closeIfIdle()
                 else { continue }
                 state.entries[id] = .deactivating(startDeactivation(activation))
-                state.live -= 1
+                removeLive(activation, &state)
                 state.stats.idleDeactivations += 1
+                metrics.deactivated(.idle)
                 collected += 1
             }
             return collected
@@ -160,7 +223,7 @@ final class ActivationCatalog: Sendable {
 
     /// Pops recency records until an idle activation is found and closed; false when
     /// every live activation is busy. Busy ones go back to the tail.
-    private func evictOne(_ state: inout State) -> Bool {
+    private func evictOne(_ state: inout State, reason: ActorMetrics.EvictionReason) -> Bool {
         var scanned = 0
         let limit = state.recency.count
         while scanned < limit, let (id, tick) = state.recency.popFirst() {
@@ -168,8 +231,12 @@ final class ActivationCatalog: Sendable {
             guard case .ready(let activation, let current)? = state.entries[id], current == tick else { continue }
             if activation.mailbox.closeIfIdle() {
                 state.entries[id] = .deactivating(startDeactivation(activation))
-                state.live -= 1
-                state.stats.evictions += 1
+                removeLive(activation, &state)
+                switch reason {
+                case .cap: state.stats.evictions += 1
+                case .memory: state.stats.memoryEvictions += 1
+                }
+                metrics.evicted(reason)
                 return true
             }
             state.tick += 1
@@ -177,6 +244,45 @@ final class ActivationCatalog: Sendable {
             state.recency.append((id, state.tick))
         }
         return false
+    }
+
+    /// While the estimate is over the budget, evicts idle activations in LRU order (the
+    /// one growing is in a turn, so it is never chosen). Under the lock.
+    private func enforceBudget(_ state: inout State) {
+        guard let budget = settings.memoryBudgetBytes else { return }
+        while state.memoryBytes > budget, evictOne(&state, reason: .memory) {}
+    }
+
+    /// Takes a live activation out of the counts (it starts deactivating or is dropped).
+    private func removeLive(_ activation: Activation, _ state: inout State) {
+        state.live -= 1
+        state.memoryBytes -= settings.activationOverheadBytes + activation.stateBytes
+        recordGauges(state)
+    }
+
+    private func recordGauges(_ state: State) {
+        metrics.liveActivations.record(state.live)
+        metrics.memoryBytes.record(state.memoryBytes)
+    }
+
+    /// The persistent state of `id` changed its encoded size by `delta` bytes: counts it
+    /// (ready or loading activations; a deactivating one has left the total already) and
+    /// evicts idle activations if the budget is now exceeded.
+    func stateBytesChanged(_ id: VirtualActorID, by delta: Int) {
+        guard delta != 0 else { return }
+        state.withLock { state in
+            switch state.entries[id] {
+            case .ready(let activation, _)?:
+                activation.stateBytes += delta
+            case .loading?:
+                state.loadingBytes[id, default: 0] += delta
+            case .deactivating?, nil:
+                return
+            }
+            state.memoryBytes += delta
+            recordGauges(state)
+            if delta > 0 { enforceBudget(&state) }
+        }
     }
 
     private func compactRecency(_ state: inout State) {
@@ -213,8 +319,9 @@ final class ActivationCatalog: Sendable {
         let timers: [Task<Void, Never>] = state.withLock { state in
             guard case .ready(let current, _)? = state.entries[activation.id], current === activation else { return [] }
             state.entries[activation.id] = nil
-            state.live -= 1
+            removeLive(activation, &state)
             state.stats.staleDiscards += 1
+            metrics.deactivated(.conflict)
             return state.timers.removeValue(forKey: activation.id) ?? []
         }
         activation.mailbox.close()
@@ -244,7 +351,8 @@ final class ActivationCatalog: Sendable {
                             activation.mailbox.close()
                             let task = startDeactivation(activation)
                             state.entries[id] = .deactivating(task)
-                            state.live -= 1
+                            removeLive(activation, &state)
+                            metrics.deactivated(.shutdown)
                             pending.append(task)
                         } else {
                             busy += 1
@@ -291,6 +399,9 @@ final class ActivationCatalog: Sendable {
     var liveCount: Int { state.withLock { $0.live } }
 
     var stats: CatalogStats { state.withLock { $0.stats } }
+
+    /// Estimated bytes of the live activations.
+    var memoryBytes: Int { state.withLock { $0.memoryBytes } }
 }
 
 /// What the catalog did so far.
@@ -307,4 +418,9 @@ public struct CatalogStats: Sendable, Equatable {
     public var staleDiscards = 0
     /// New activations refused because the cap was reached with every activation busy.
     public var refusedAtCap = 0
+    /// Idle activations evicted to keep the memory estimate within the budget.
+    public var memoryEvictions = 0
+    /// New activations refused because they did not fit the memory budget with every
+    /// activation busy.
+    public var refusedAtBudget = 0
 }

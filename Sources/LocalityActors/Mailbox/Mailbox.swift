@@ -10,11 +10,12 @@ import Synchronization
 /// holds the turn enters at once (call-chain reentrancy: A→B→A does not deadlock).
 ///
 /// Bound: at most `capacity` waiting calls; one more fails with `overloaded` at once.
+/// Waiting calls are counted in the system's `MailboxDepth` (`locality_actor_mailbox_depth`).
 /// A closed mailbox (activation deactivating) refuses entry with `MailboxClosed`, and the
 /// caller looks the activation up again.
-final class Mailbox: Sendable {
+public final class Mailbox: Sendable {
     /// What `enter` granted; pass it back to `leave`.
-    enum Ticket: Sendable {
+    public enum Ticket: Sendable {
         case turn
         case reentrant
     }
@@ -38,13 +39,39 @@ final class Mailbox: Sendable {
 
     let capacity: Int
     private let state = Mutex(State())
+    private let sharedDepth: MailboxDepth?
 
-    init(capacity: Int) {
+    /// A mailbox admitting at most `capacity` waiting calls.
+    public convenience init(capacity: Int) {
+        self.init(capacity: capacity, depth: nil)
+    }
+
+    /// A mailbox whose waiting calls count in `depth`.
+    init(capacity: Int, depth: MailboxDepth?) {
         self.capacity = capacity
+        self.sharedDepth = depth
+    }
+
+    /// Enters without waiting: the turn when nobody holds it, a reentrant step when
+    /// `chain` holds it. Nil when the call would have to wait, or the mailbox is closed
+    /// (then `enter` gives the answer).
+    public func tryEnter(_ chain: CallChainID) -> Ticket? {
+        state.withLock { state in
+            if state.closed { return nil }
+            if state.holder == nil {
+                state.holder = chain
+                return .turn
+            }
+            if state.holder == chain {
+                state.reentrant += 1
+                return .reentrant
+            }
+            return nil
+        }
     }
 
     /// Waits for the turn (or enters at once when `chain` holds it).
-    func enter(_ chain: CallChainID) async throws -> Ticket {
+    public func enter(_ chain: CallChainID) async throws -> Ticket {
         enum Decision {
             case granted(Ticket)
             case wait(UInt64)
@@ -85,6 +112,7 @@ final class Mailbox: Sendable {
                         return .some(nil)
                     }
                     state.waiters.append(Waiter(number: number, chain: chain, continuation: continuation))
+                    sharedDepth?.add(1)
                     return .none
                 }
                 switch resumeNow {
@@ -96,6 +124,7 @@ final class Mailbox: Sendable {
         } onCancel: {
             let cancelled = state.withLock { state -> CheckedContinuation<Void, any Error>? in
                 guard let index = state.waiters.firstIndex(where: { $0.number == number }) else { return nil }
+                sharedDepth?.add(-1)
                 return state.waiters.remove(at: index).continuation
             }
             cancelled?.resume(throwing: LocalityError(.cancelled, "call cancelled while waiting for its turn"))
@@ -104,7 +133,7 @@ final class Mailbox: Sendable {
     }
 
     /// Ends a turn (handing it to the next waiter) or a reentrant call.
-    func leave(_ ticket: Ticket) {
+    public func leave(_ ticket: Ticket) {
         let next: Waiter? = state.withLock { state in
             switch ticket {
             case .reentrant:
@@ -115,6 +144,7 @@ final class Mailbox: Sendable {
                     state.holder = nil
                     return nil
                 }
+                sharedDepth?.add(-1)
                 state.holder = next.chain
                 return next
             }
@@ -145,6 +175,7 @@ final class Mailbox: Sendable {
     func close() {
         let waiting: [Waiter] = state.withLock { state in
             state.closed = true
+            sharedDepth?.add(-state.waiters.count)
             defer { state.waiters.removeAll() }
             return Array(state.waiters)
         }

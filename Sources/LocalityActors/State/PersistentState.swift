@@ -14,28 +14,53 @@ import Synchronization
 ///
 /// Values are encoded with `BinaryEncoder`. Create it in the actor's initializer from the
 /// id the factory receives: `PersistentState(id: id, system: actorSystem, initial: …)`.
+/// Made that way, the encoded size of the value (as last read or written) counts in the
+/// activation's memory estimate (`ActorSettings.memoryBudgetBytes`).
 public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// Where the value lives in the store (`kind`, `key` of the actor).
     public let key: StateKey
     private let store: any StateStore
     private let initial: Value
-    private let onConflict: @Sendable () -> Void
-    private let record: Mutex<(value: Value, etag: ETag)>
+    /// Told of conflicts and of changes of the encoded size (one closure, so an
+    /// activation pays for one context).
+    private let events: @Sendable (Event) -> Void
+    /// Value, its etag, and its encoded size as last reported.
+    private let record: Mutex<(value: Value, etag: ETag, bytes: Int)>
+
+    /// What a `PersistentState` tells its owner.
+    enum Event {
+        /// A write found a stale etag.
+        case conflict
+        /// The encoded size changed by this many bytes (after a read, write or clear).
+        case sizeChanged(Int)
+    }
 
     /// State of the actor `id`, kept in `system`'s state store.
     public convenience init(id: VirtualActorID, system: ClusterSystem, initial: Value) {
-        self.init(key: StateKey(kind: id.kind, id: id.key), store: system.stateStore, initial: initial) { [weak system] in
-            system?.stateConflicted(id)
-        }
+        self.init(
+            key: StateKey(kind: id.kind, id: id.key), store: system.stateStore, initial: initial,
+            events: { [weak system] event in
+                switch event {
+                case .conflict: system?.stateConflicted(id)
+                case .sizeChanged(let delta): system?.stateSizeChanged(id, by: delta)
+                }
+            }
+        )
     }
 
     /// State at `key` of `store`; `onConflict` runs when a write finds a stale etag.
-    public init(key: StateKey, store: any StateStore, initial: Value, onConflict: @escaping @Sendable () -> Void = {}) {
+    public convenience init(key: StateKey, store: any StateStore, initial: Value, onConflict: @escaping @Sendable () -> Void = {}) {
+        self.init(key: key, store: store, initial: initial, events: { event in
+            if case .conflict = event { onConflict() }
+        })
+    }
+
+    init(key: StateKey, store: any StateStore, initial: Value, events: @escaping @Sendable (Event) -> Void) {
         self.key = key
         self.store = store
         self.initial = initial
-        self.onConflict = onConflict
-        self.record = Mutex((initial, .absent))
+        self.events = events
+        self.record = Mutex((initial, .absent, 0))
     }
 
     /// The value in memory (changed by assigning; persisted by `write()`).
@@ -51,7 +76,11 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     public func read() async throws {
         let stored = try await store.read(key)
         let value = try stored.value.map { try BinaryDecoder().decode(Value.self, from: $0) } ?? initial
-        record.withLock { $0 = (value, stored.etag) }
+        let delta = record.withLock { record in
+            defer { record = (value, stored.etag, stored.value?.count ?? 0) }
+            return (stored.value?.count ?? 0) - record.bytes
+        }
+        sized(delta)
     }
 
     /// Stores the value in memory; returns once the store committed it.
@@ -59,22 +88,37 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         let (value, etag) = record.withLock { ($0.value, $0.etag) }
         let bytes = try BinaryEncoder().encode(value)
         let next = try await guarded { try await self.store.write(self.key, value: bytes, ifMatch: etag) }
-        record.withLock { $0.etag = next }
+        let delta = record.withLock { record in
+            defer { (record.etag, record.bytes) = (next, bytes.count) }
+            return bytes.count - record.bytes
+        }
+        sized(delta)
     }
 
     /// Deletes the stored value and resets the value in memory to `initial`.
     public func clear() async throws {
         let etag = record.withLock { $0.etag }
         let next = try await guarded { try await self.store.delete(self.key, ifMatch: etag) }
-        record.withLock { $0 = (self.initial, next) }
+        let delta = record.withLock { record in
+            defer { record = (self.initial, next, 0) }
+            return -record.bytes
+        }
+        sized(delta)
     }
 
     private func guarded(_ operation: @Sendable () async throws -> ETag) async throws -> ETag {
         do {
             return try await operation()
         } catch let error as LocalityError where error.code == .conflict {
-            onConflict()
+            events(.conflict)
             throw error
         }
+    }
+}
+
+extension PersistentState {
+    /// Tells the owner a size change, if any.
+    private func sized(_ delta: Int) {
+        if delta != 0 { events(.sizeChanged(delta)) }
     }
 }

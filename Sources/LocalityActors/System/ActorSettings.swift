@@ -16,6 +16,17 @@ public struct ActorSettings: Sendable {
     /// between lookup and turn). Past this the call fails with `unavailable`. Default 8.
     public var maxActivationRetries: Int = 8
 
+    /// Estimated memory all activations of this node may take, in bytes; nil (default)
+    /// sets no budget. An activation counts `activationOverheadBytes` plus the encoded
+    /// size of its `PersistentState` values (updated on each read and write). Over the
+    /// budget, the least recently used idle activations are deactivated (`onDeactivate`
+    /// runs; an activation in a turn is never chosen); a new activation that does not fit
+    /// while every activation is busy fails with `LocalityError(.overloaded)`.
+    public var memoryBudgetBytes: Int? = nil
+    /// Fixed part of one activation's memory estimate: instance, mailbox, catalog entry.
+    /// Default 1,024 bytes (an idle `PlayerStats` activation measured 817 bytes).
+    public var activationOverheadBytes: Int = 1_024
+
     /// Time a remote call may take, forwarding and retries included, before it fails
     /// with `deadline_exceeded`. Default 10 seconds.
     public var callTimeout: Duration = .seconds(10)

@@ -29,7 +29,73 @@ extension ClusterSystem {
         on actor: Act, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder,
         throwing: Err.Type, returning: Res.Type
     ) async throws -> Res where Act: DistributedActor, Act.ID == VirtualActorID, Err: Error, Res: Codable {
-        switch try await deliver(to: actor.id, target: target, invocation: invocation) {
+        let id = actor.id
+        let inherited = CallChain.current
+        let chain = inherited ?? newChain()
+        if let outcome = try await deliverRemote(to: id, chain: chain, target: target, invocation: invocation) {
+            return try Self.result(of: outcome, target: target, as: Res.self)
+        }
+        return try await callLocal(id, chain: chain, inherited: inherited == chain, target: target, arguments: invocation.arguments)
+    }
+
+    public func remoteCallVoid<Act, Err>(
+        on actor: Act, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder, throwing: Err.Type
+    ) async throws where Act: DistributedActor, Act.ID == VirtualActorID, Err: Error {
+        let id = actor.id
+        let inherited = CallChain.current
+        let chain = inherited ?? newChain()
+        if let outcome = try await deliverRemote(to: id, chain: chain, target: target, invocation: invocation) {
+            switch outcome {
+            case .void, .value, .encoded, .json: return
+            case .error(let error): throw error
+            }
+        }
+        try await callLocal(id, chain: chain, inherited: inherited == chain, target: target, arguments: invocation.arguments) as Void
+    }
+
+    /// Runs a call on the local activation of `id` and returns its result as is (no
+    /// serialization). Fast path: the activation is ready and its turn free (or held by
+    /// `chain`): no suspension before the method runs. Otherwise `withTurn` activates
+    /// and queues. `inherited`: the task already runs in `chain` (a nested call), so the
+    /// task-local needs no new binding.
+    @inline(__always)
+    private func callLocal<Res>(
+        _ id: VirtualActorID, chain: CallChainID, inherited: Bool, target: RemoteCallTarget, arguments: [InvocationArgument]
+    ) async throws -> Res {
+        let method = try DistributedTarget.resolve(target)
+        let start = clock.now()
+        if let (activation, ticket) = catalog.enterReady(id, chain: chain) {
+            defer {
+                let end = catalog.leave(activation, ticket)
+                catalog.metrics.localCalls.recordNanoseconds(end.nanoseconds - start.nanoseconds)
+            }
+            return try await run(method, on: activation.instance, chain: chain, inherited: inherited, arguments: arguments)
+        }
+        guard registry.registration(id.kind) != nil else {
+            throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
+        }
+        defer { catalog.metrics.localCalls.recordNanoseconds(clock.now().nanoseconds - start.nanoseconds) }
+        return try await catalog.withTurn(id, chain: chain) { activation in
+            try await run(method, on: activation.instance, chain: chain, inherited: inherited, arguments: arguments)
+        }
+    }
+
+    @inline(__always)
+    private func run<Res>(
+        _ method: DistributedTarget, on instance: some VirtualActor, chain: CallChainID, inherited: Bool, arguments: [InvocationArgument]
+    ) async throws -> Res {
+        var decoder = ClusterInvocationDecoder(.local(arguments))
+        if inherited {
+            return try await method.call(on: instance, decoder: &decoder, returning: Res.self)
+        }
+        return try await CallChain.$current.withValue(chain) {
+            try await method.call(on: instance, decoder: &decoder, returning: Res.self)
+        }
+    }
+
+    /// The value of a call's outcome, or its error.
+    private static func result<Res: Codable>(of outcome: CallOutcome, target: RemoteCallTarget, as: Res.Type) throws -> Res {
+        switch outcome {
         case .value(let value):
             guard let result = value as? Res else {
                 throw LocalityError(.internal, "\(target) returned \(type(of: value)), expected \(Res.self)")
@@ -46,29 +112,49 @@ extension ClusterSystem {
         }
     }
 
-    public func remoteCallVoid<Act, Err>(
-        on actor: Act, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder, throwing: Err.Type
-    ) async throws where Act: DistributedActor, Act.ID == VirtualActorID, Err: Error {
-        switch try await deliver(to: actor.id, target: target, invocation: invocation) {
-        case .void, .value, .encoded, .json: return
-        case .error(let error): throw error
-        }
-    }
-
-    /// Runs a call on the activation of `id` in this node.
-    func deliver(to id: VirtualActorID, target: RemoteCallTarget, invocation: ClusterInvocationEncoder) async throws -> CallOutcome {
+    /// Sends the call to the owner of `id` when that is another node and returns its
+    /// outcome; nil when this node owns `id` or no cluster is attached (the caller runs
+    /// it here). Throws `actor_not_found` for an unregistered kind when attached.
+    private func deliverRemote(
+        to id: VirtualActorID, chain: CallChainID, target: RemoteCallTarget, invocation: ClusterInvocationEncoder
+    ) async throws -> CallOutcome? {
+        guard let link = link.withLock({ $0 }) else { return nil }
         guard let registration = registry.registration(id.kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
         }
-        let chain = CallChain.current ?? newChain()
-        if let link = link.withLock({ $0 }), let owner = link.resolver.owner(of: id.routingKey), owner != node {
-            return try await callRemote(link, id: id, chain: chain, method: registration.stableName(of: target), invocation: invocation)
+        guard let owner = link.resolver.owner(of: id.routingKey), owner != node else { return nil }
+        let start = clock.now()
+        defer { catalog.metrics.remoteCalls.recordNanoseconds(clock.now().nanoseconds - start.nanoseconds) }
+        return try await callRemote(link, id: id, chain: chain, method: registration.stableName(of: target), invocation: invocation)
+    }
+
+    /// Runs `body` on the local activation of `id` as a turn of `chain` (or a reentrant
+    /// step of the turn `chain` holds). `inherited`: the task already runs in `chain`, so
+    /// the task-local needs no new binding.
+    func runLocal<T>(
+        _ id: VirtualActorID, chain: CallChainID, inherited: Bool, _ body: (any VirtualActor) async throws -> T
+    ) async throws -> T {
+        guard registry.registration(id.kind) != nil else {
+            throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
+        }
+        if inherited {
+            return try await catalog.withTurn(id, chain: chain) { try await body($0.instance) }
+        }
+        return try await CallChain.$current.withValue(chain) {
+            try await catalog.withTurn(id, chain: chain) { try await body($0.instance) }
+        }
+    }
+
+    /// Runs a call on the activation of `id` (here or at its owner) and returns its outcome.
+    func deliver(to id: VirtualActorID, target: RemoteCallTarget, invocation: ClusterInvocationEncoder) async throws -> CallOutcome {
+        let inherited = CallChain.current
+        let chain = inherited ?? newChain()
+        if let outcome = try await deliverRemote(to: id, chain: chain, target: target, invocation: invocation) {
+            return outcome
         }
         let arguments = invocation.arguments
-        return try await CallChain.$current.withValue(chain) {
-            try await catalog.withTurn(id, chain: chain) { activation in
-                try await execute(on: activation.instance, target: target, source: .local(arguments), form: .value)
-            }
+        return try await runLocal(id, chain: chain, inherited: inherited == chain) { instance in
+            try await execute(on: instance, target: target, source: .local(arguments), form: .value)
         }
     }
 
@@ -79,7 +165,7 @@ extension ClusterSystem {
         var decoder = ClusterInvocationDecoder(source)
         let sink = CallOutcomeSink(form: form)
         do {
-            try await executeDistributedTarget(on: instance, target: target, invocationDecoder: &decoder, handler: ClusterResultHandler(sink: sink))
+            try await DistributedTarget.resolve(target).execute(on: instance, decoder: &decoder, handler: ClusterResultHandler(sink: sink))
         } catch let error as LocalityError {
             throw error
         } catch let error as ExecuteDistributedTargetError {

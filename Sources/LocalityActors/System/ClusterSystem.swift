@@ -2,6 +2,7 @@ import Distributed
 import LocalityCore
 import LocalityStorage
 import Logging
+import Metrics
 import Synchronization
 
 /// The virtual-actor runtime of one node: a `DistributedActorSystem` whose actors are
@@ -56,7 +57,8 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         settings: ActorSettings = ActorSettings(),
         stateStore: any StateStore = MemoryStateStore(),
         clock: any LocalityClock = MonotonicClock(),
-        logger: Logger = Logger(label: "locality.actors")
+        logger: Logger = Logger(label: "locality.actors"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.node = node
         self.settings = settings
@@ -66,7 +68,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         logger[metadataKey: "node"] = "\(node)"
         self.logger = logger
         let owner = SystemReference()
-        self.catalog = ActivationCatalog(settings: settings, clock: clock, logger: logger) { id in
+        self.catalog = ActivationCatalog(settings: settings, clock: clock, logger: logger, metrics: ActorMetrics(factory: metricsFactory)) { id in
             guard let system = owner.system else { throw LocalityError(.unavailable, "actor system is gone") }
             return try await system.activate(id)
         }
@@ -161,6 +163,15 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
 
     /// What the activation catalog did so far.
     public var catalogStats: CatalogStats { catalog.stats }
+
+    /// Estimated memory of the live activations, in bytes (see
+    /// `ActorSettings.memoryBudgetBytes`).
+    public var estimatedMemoryBytes: Int { catalog.memoryBytes }
+
+    /// Called by `PersistentState` when the encoded size of its value changed.
+    func stateSizeChanged(_ id: VirtualActorID, by delta: Int) {
+        catalog.stateBytesChanged(id, by: delta)
+    }
 
     /// Called by `PersistentState` when a write found a stale etag.
     func stateConflicted(_ id: VirtualActorID) {

@@ -39,6 +39,9 @@ struct BenchActorsCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Measure only the local call (for profilers such as callgrind: no child process, no timed phase).")
+    var localCallOnly = false
+
     func validate() throws {
         guard localCalls >= 1, coldActivations >= 1, idleActivations >= 1, remoteActors >= 1 else {
             throw ValidationError("counts must be positive")
@@ -50,6 +53,11 @@ struct BenchActorsCommand: AsyncParsableCommand {
     func run() async throws {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var report = ActorsBenchReport()
+        if localCallOnly {
+            report.localCallNanoseconds = try await measureLocalCall()
+            try print(json ? report.json() : report.text)
+            return
+        }
         // First, on a fresh heap: freed memory of the other phases would hide growth.
         report.bytesPerIdleActivation = try await measureIdleMemory()
         report.localCallNanoseconds = try await measureLocalCall()
@@ -66,13 +74,7 @@ struct BenchActorsCommand: AsyncParsableCommand {
         report.concurrency = concurrency
         report.idleActivations = idleActivations
         report.coldActivations = coldActivations
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.text)
-        }
+        try print(json ? report.json() : report.text)
     }
 
     /// Sequential calls to one already active local actor.
@@ -213,6 +215,12 @@ struct ActorsBenchReport: Encodable {
         case remoteP50Milliseconds = "remote_p50_ms"
         case remoteP99Milliseconds = "remote_p99_ms"
         case remoteP999Milliseconds = "remote_p999_ms"
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     var text: String {

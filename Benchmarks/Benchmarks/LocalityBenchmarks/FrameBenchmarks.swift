@@ -1,0 +1,28 @@
+import Benchmark
+import LocalityTransport
+import NIOCore
+
+/// Transport frames: writing one to a buffer and reading it back.
+func frameBenchmarks() {
+    let allocator = ByteBufferAllocator()
+    let payload = ByteBuffer(bytes: (0..<256).map { UInt8($0 & 0xFF) })
+    let frame = Frame(kind: .call, requestID: 42, payload: payload)
+
+    Benchmark("frame.encode 256 B payload") { benchmark in
+        var buffer = allocator.buffer(capacity: 1_024)
+        for _ in benchmark.scaledIterations {
+            buffer.clear()
+            frame.write(to: &buffer)
+            blackHole(buffer.readableBytes)
+        }
+    }
+
+    Benchmark("frame.decode 256 B payload") { benchmark in
+        var encoded = allocator.buffer(capacity: 1_024)
+        frame.write(to: &encoded)
+        for _ in benchmark.scaledIterations {
+            var input = encoded
+            blackHole(try FrameDecoder.decodeFrame(from: &input, maxFrameSize: 4 << 20))
+        }
+    }
+}
