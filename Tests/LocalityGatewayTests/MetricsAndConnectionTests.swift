@@ -66,10 +66,11 @@ struct MetricsAndConnectionTests {
 
     @Test func aSlowlorisClientIsClosedWhileOthersAreServed() async throws {
         var settings = GatewaySettings()
-        settings.idleTimeout = .milliseconds(300)
+        // Long enough that a loaded machine still parses a well-behaved request in time.
+        settings.idleTimeout = .seconds(2)
         try await GatewayHarness.withGateway(settings, context: GatewayContext(invoker: FakeInvoker.echo())) { _, port in
             let channel = try await Self.connect(port)
-            // One header byte every 50 ms: the head would take 20 s to arrive.
+            // One header byte every 100 ms: the head would take 47 s to arrive.
             let head = Array("POST /v1/actors/player/p1/get HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: \(String(repeating: "a", count: 400))\r\n\r\n".utf8)
             // nil: the server closed (end of stream or reset) first; else the bytes written
             // before a write failed, or all of them.
@@ -82,7 +83,7 @@ struct MetricsAndConnectionTests {
                     group.addTask {
                         for (index, byte) in head.enumerated() {
                             do { try await outbound.write(ByteBuffer(bytes: [byte])) } catch { return index }
-                            do { try await Task.sleep(for: .milliseconds(50)) } catch { return index }
+                            do { try await Task.sleep(for: .milliseconds(100)) } catch { return index }
                         }
                         return head.count
                     }
