@@ -61,6 +61,10 @@ extension ClusterSystem {
             throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
         }
         let chain = CallChain.current ?? newChain()
+        if let link = link.withLock({ $0 }), let placement = link.placement {
+            return try await deliverPlaced(
+                link, placement, id: id, chain: chain, method: registration.stableName(of: target), target: target, invocation: invocation)
+        }
         if let link = link.withLock({ $0 }), let owner = link.resolver.owner(of: id.routingKey), owner != node {
             return try await callRemote(link, id: id, chain: chain, method: registration.stableName(of: target), invocation: invocation)
         }
