@@ -5,6 +5,7 @@ gateways, waits until each one's dashboard lists all three members as alive, sav
 screenshots and stops the nodes. With URLs: checks those gateways for --expect names.
 """
 import argparse
+import json
 import os
 import secrets
 import socket
@@ -34,14 +35,15 @@ def free_ports(count):
                     udp.bind(("127.0.0.1", port))
             except OSError:
                 continue
-        # The transport takes gossip port + 1000 by default; keep it inside the range.
-        if port not in ports and port + 1000 < 65536:
+        if port not in ports:
             ports.append(port)
     return ports
 
 
-def wait_http(url, deadline):
+def wait_http(url, deadline, process=None):
     while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -56,12 +58,12 @@ def start_nodes(binary, names, workdir):
     key = os.path.join(workdir, "cluster.key")
     with open(key, "w") as f:
         f.write(secrets.token_hex(32) + "\n")
-    gossip = free_ports(len(names))
-    http = free_ports(len(names) + 3)[3:]
+    ports = free_ports(3 * len(names))
+    gossip, transport, http = ports[0::3], ports[1::3], ports[2::3]
     processes, urls = [], []
     for index, name in enumerate(names):
         args = [binary, "node", "--name", name, "--bind", f"127.0.0.1:{gossip[index]}",
-                "--cluster-key-file", key, "--store", "memory", "--transport", "127.0.0.1:0",
+                "--cluster-key-file", key, "--store", "memory", "--transport", f"127.0.0.1:{transport[index]}",
                 "--data-dir", os.path.join(workdir, name), HTTP_FLAG, f"127.0.0.1:{http[index]}",
                 "--exit-on-stdin-eof", "--log-level", "warning"]
         if index > 0:
@@ -70,6 +72,23 @@ def start_nodes(binary, names, workdir):
         processes.append(subprocess.Popen(args, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT))
         urls.append(f"http://127.0.0.1:{http[index]}/")
     return processes, urls
+
+
+def ring_size(url):
+    try:
+        with urllib.request.urlopen(url + "v1/cluster/ring", timeout=2) as response:
+            return len(json.load(response)["members"])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def call_players(url, count):
+    """Activates `count` player actors through one node's gateway (each on its owner)."""
+    for index in range(count):
+        request = urllib.request.Request(url + f"v1/actors/player/browser-{index}/recordMatch",
+                                         data=b'{"points":3,"won":true}', headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
 
 
 def stop_nodes(processes):
@@ -99,13 +118,23 @@ def alive_members(driver):
     return {row.get_attribute("data-name") for row in rows if row.get_attribute("data-state") == "alive"}
 
 
-def check(driver, url, expected, timeout, shot):
+def activation_total(driver):
+    total = 0
+    for cell in driver.find_elements(By.CSS_SELECTOR, "#activations tbody tr td:nth-child(2)"):
+        total += int(cell.text) if cell.text.isdigit() else 0
+    return total
+
+
+def check(driver, url, expected, timeout, shot, activations=None):
+    """Waits until the page shows `expected` alive (and, if given, `activations` live
+    activations summed over the nodes, read from every node's gateway)."""
     driver.get(url)
     deadline = time.time() + timeout
-    seen = set()
+    seen, total = set(), 0
     while time.time() < deadline:
         seen = alive_members(driver)
-        if expected <= seen:
+        total = activation_total(driver)
+        if expected <= seen and (activations is None or total == activations):
             break
         time.sleep(0.5)
     # One more poll so the ring and activations tables fill in for the screenshot.
@@ -113,8 +142,10 @@ def check(driver, url, expected, timeout, shot):
     driver.save_screenshot(shot)
     status = driver.find_element(By.ID, "status").text
     ring = {row.get_attribute("data-name") for row in driver.find_elements(By.CSS_SELECTOR, "#ring tbody tr")}
-    ok = expected <= seen
-    print(f"browser-test: {url}: alive {sorted(seen)}, ring {sorted(ring)}, status '{status}', screenshot {shot}: {'ok' if ok else 'MISSING ' + str(sorted(expected - seen))}")
+    ok = expected <= seen and (activations is None or total == activations)
+    shown = "" if activations is None else f", activations {total} of {activations}"
+    print(f"browser-test: {url}: alive {sorted(seen)}, ring {sorted(ring)}{shown}, status '{status}', screenshot {shot}: "
+          + ("ok" if ok else "MISSING " + str(sorted(expected - seen))))
     return ok
 
 
@@ -124,7 +155,7 @@ def main():
     parser.add_argument("urls", nargs="*")
     args = parser.parse_args()
     timeout = float(os.environ.get("BROWSER_TEST_TIMEOUT", "60"))
-    processes = []
+    processes, activations = [], None
     workdir = tempfile.mkdtemp(prefix="locality-browser-")
     try:
         if args.urls:
@@ -141,13 +172,18 @@ def main():
             processes, urls = start_nodes(binary, names, workdir)
             expected = set(names)
             deadline = time.time() + timeout
-            for url in urls:
-                if not wait_http(url + "healthz", deadline):
+            for process, url in zip(processes, urls):
+                if not wait_http(url + "healthz", deadline, process):
                     print(f"browser-test: {url} never answered /healthz (logs in artifacts/)", file=sys.stderr)
                     return 1
+            while time.time() < deadline and min(ring_size(url) for url in urls) < len(names):
+                time.sleep(0.2)
+            # Some traffic, so the activation counts and the chart have something to show.
+            activations = 30
+            call_players(urls[0], activations)
         driver = make_driver()
         try:
-            results = [check(driver, url, expected, timeout, os.path.join("artifacts", f"dashboard-{index + 1}.png"))
+            results = [check(driver, url, expected, timeout, os.path.join("artifacts", f"dashboard-{index + 1}.png"), activations)
                        for index, url in enumerate(urls)]
         finally:
             driver.quit()

@@ -85,12 +85,13 @@ struct ActorProcessCluster {
         return listed.compactMap { $0["key"] as? String }
     }
 
-    /// SIGTERM to every node; expects each to exit 0 within `seconds`.
-    func stopGracefully(seconds: Double = 30) async {
-        for name in names where processes.isRunning(name) { processes.signal(name, SIGTERM) }
-        for name in names {
+    /// SIGTERM to the nodes `only` names (default all); expects each to exit 0 within `seconds`.
+    func stopGracefully(only: [String]? = nil, seconds: Double = 30) async {
+        let stopping = only ?? names
+        for name in stopping where processes.isRunning(name) { processes.signal(name, SIGTERM) }
+        for name in stopping {
             let status = await processes.waitForExit(name, seconds: seconds)
-            #expect(status == 0 || status == nil && !processes.isRunning(name), "\(name) exit status \(String(describing: status)); log:\n\(processes.log(name).suffix(3000))")
+            #expect(status == 0, "\(name) exit status \(String(describing: status)); log:\n\(processes.log(name).suffix(3000))")
         }
         processes.killAll()
     }

@@ -92,7 +92,7 @@ struct CounterWorkload {
     /// live gateways; nil for a counter whose call failed.
     func read(_ method: String, ports: LivePorts) async -> [Int?] {
         let queue = WorkQueue(count: actors)
-        let results = Mutex([Int?](repeating: nil, count: actors))
+        let results = ReadResults(count: actors)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
@@ -110,10 +110,25 @@ struct CounterWorkload {
                         }
                     }
                     connections.closeAll()
-                    results.withLock { results in for (actor, value) in found { results[actor] = value } }
+                    results.add(found)
                 }
             }
         }
-        return results.withLock { $0 }
+        return results.values
     }
+}
+
+/// What the readers found, per counter.
+final class ReadResults: Sendable {
+    private let found: Mutex<[Int?]>
+
+    init(count: Int) {
+        found = Mutex(Array(repeating: nil, count: count))
+    }
+
+    func add(_ pairs: [(Int, Int)]) {
+        found.withLock { found in for (actor, value) in pairs { found[actor] = value } }
+    }
+
+    var values: [Int?] { found.withLock { $0 } }
 }

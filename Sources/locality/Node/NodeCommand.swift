@@ -97,6 +97,8 @@ struct NodeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Before any layer creates its instruments: the gateway's /metrics exports them all.
+        if http != nil { LocalityMetrics.bootstrap() }
         var logger = Logger(label: "locality.node")
         logger[metadataKey: "node"] = "\(name)"
         let uid = UInt64.random(in: 1...UInt64.max)
@@ -142,7 +144,7 @@ struct NodeCommand: AsyncParsableCommand {
     private func startActorHost(id: NodeID, bind: NodeAddress, keyring: ClusterKeyring, logger: Logger) async throws -> ActorHost {
         let transportAddress: NodeAddress
         if let transport {
-            guard let parsed = NodeAddress(parsing: transport) else { throw ValidationError("--transport must be host:port, got \(transport)") }
+            guard let parsed = ListenAddress.parse(transport) else { throw ValidationError("--transport must be host:port, got \(transport)") }
             transportAddress = parsed
         } else {
             guard bind.port + 1000 <= 65_535 else { throw ValidationError("--bind port + 1000 is not a port: pass --transport") }
@@ -173,7 +175,7 @@ struct NodeCommand: AsyncParsableCommand {
     /// The HTTP gateway over this node's actors and views, when `--http` asks for one.
     private func gatewayService(host: ActorHost, gossip: GossipMembership, joining: Bool, logger: Logger) throws -> (any Service)? {
         guard let http else { return nil }
-        guard let address = NodeAddress(parsing: http) else { throw ValidationError("--http must be host:port, got \(http)") }
+        guard let address = ListenAddress.parse(http) else { throw ValidationError("--http must be host:port, got \(http)") }
         let resolver = host.resolver
         let system = host.system
         let context = GatewayContext(
@@ -191,9 +193,11 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `transport=host:port`, then the operator's `--metadata` pairs.
+    /// `transport=host:port` (and `http=host:port` with a gateway), then the operator's `--metadata` pairs.
     private func gossipMetadata(transport: NodeAddress) -> [UInt8] {
-        let advertised = MembershipRingFeed.metadata(transport: transport)
+        // The gateway's address (when its port is fixed) lets dashboards reach every node.
+        let gateway = http.flatMap(NodeAddress.init(parsing:)).flatMap { $0.port == 0 ? nil : $0 }
+        let advertised = MembershipRingFeed.metadata(transport: transport, extra: gateway.map { ["http": "\($0)"] } ?? [:])
         return metadata.isEmpty ? advertised : advertised + Array(",\(metadata)".utf8)
     }
 
