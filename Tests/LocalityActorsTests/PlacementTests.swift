@@ -247,3 +247,20 @@ struct PlacementTests {
         for node in nodes { await node.stop() }
     }
 }
+
+@Suite("JSON calls under directory placement", .serialized, .timeLimit(.minutes(1)))
+struct PlacementJSONTests {
+    @Test func aJSONCallPlacesLikeATypedCallAndReachesTheSameActivation() async throws {
+        let nodes = try await PlacedCluster.start(nodes: 3, placement: .preferLocal)
+        let first = try await nodes[1].system.invoke(
+            kind: "counter", key: "json", method: "increment", arguments: Array(#"{"by":2}"#.utf8), timeout: .seconds(10))
+        #expect(String(decoding: first, as: UTF8.self) == "2")
+        #expect(PlacedCluster.hosts(of: "json", in: nodes) == [nodes[1].id])
+        let second = try await nodes[2].system.invoke(
+            kind: "counter", key: "json", method: "increment", arguments: Array(#"{"by":3}"#.utf8), timeout: .seconds(10))
+        #expect(String(decoding: second, as: UTF8.self) == "5")
+        #expect(try await nodes[0].system.actor(Counter.self, id: "json").total() == 5)
+        #expect(PlacedCluster.hosts(of: "json", in: nodes) == [nodes[1].id])
+        for node in nodes { await node.stop() }
+    }
+}
