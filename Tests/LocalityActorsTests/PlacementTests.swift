@@ -206,6 +206,30 @@ struct PlacementTests {
         for node in survivors { await node.stop() }
     }
 
+    @Test func aJoiningNodeDoesNotSplitLiveActors() async throws {
+        let nodes = try await PlacedCluster.start(nodes: 3, placement: .preferLocal)
+        // p3 is not a member yet.
+        let firstTwo = PlacedCluster.members(Array(nodes.prefix(2)))
+        try await PlacedCluster.apply(firstTwo, to: nodes)
+        let keys = (0..<40).map { "j\($0)" }
+        for key in keys { _ = try await nodes[0].system.actor(Counter.self, id: key).increment(by: 1) }
+        // p3 joins: the partitions it now owns arrive by hand-off or re-registration.
+        try await PlacedCluster.apply(PlacedCluster.members(nodes), to: nodes)
+        let ring = nodes[2].directory.ring
+        #expect(keys.contains { ring.owner(of: "counter/\($0)") == nodes[2].id }, "p3 owns no partition of the test keys")
+        try await PlacedCluster.until("every entry is at its new partition owner") {
+            keys.allSatisfy { key in
+                let owner = nodes.first { $0.id == ring.owner(of: "counter/\(key)") }
+                return owner?.directory.partitionEntry(for: "counter/\(key)")?.node == nodes[0].id
+            }
+        }
+        for key in keys {
+            #expect(try await nodes[2].system.actor(Counter.self, id: key).increment(by: 1) == 2, "\(key)")
+            #expect(PlacedCluster.hosts(of: key, in: nodes) == [nodes[0].id], "\(key)")
+        }
+        for node in nodes { await node.stop() }
+    }
+
     @Test func idleDeactivationUnregistersAndTheNextCallPlacesItAnew() async throws {
         let clock = ManualClock()
         var settings = ActorSettings()
