@@ -133,6 +133,7 @@ struct PlacementTests {
         #expect(nodes.map(\.system.activationCount).reduce(0, +) == actors)
         #expect(nodes.map(\.system.placementStats.registered).reduce(0, +) == actors)
         #expect(nodes.map(\.system.placementStats.refusedActivations).reduce(0, +) == 0)
+        #expect(nodes.map(\.system.placementStats.hosted) == [10, 10, 10])
         for node in nodes { await node.stop() }
     }
 
@@ -245,6 +246,7 @@ struct PlacementTests {
         try await PlacedCluster.until("the idle activation is unregistered") {
             owner.directory.partitionEntry(for: "counter/idle") == nil && nodes[0].system.placementStats.unregistered == 1
         }
+        #expect(nodes[0].system.placementStats.hosted == 0)
         #expect(PlacedCluster.hosts(of: "idle", in: nodes).isEmpty)
         // The next call, from p2, places it on p2 and reads the flushed state.
         #expect(try await nodes[1].system.actor(Counter.self, id: "idle").increment(by: 1) == 5)

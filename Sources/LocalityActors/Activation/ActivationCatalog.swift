@@ -235,7 +235,7 @@ final class ActivationCatalog: Sendable {
     /// Deactivates the activation of `id` because another activation is the one recorded
     /// (directory conflict): at once when idle, else it is marked stale and dropped when
     /// its turn ends.
-    func deactivate(_ id: VirtualActorID) {
+    func deactivateLoser(_ id: VirtualActorID) {
         state.withLock { state in
             guard case .ready(let activation, _)? = state.entries[id] else { return }
             if activation.mailbox.closeIfIdle() {

@@ -113,7 +113,7 @@ extension ClusterSystem {
         else { return }
         logger.warning("directory chose another activation: deactivating", metadata: ["actor": "\(id)"])
         placement.countLostActivation()
-        catalog.deactivate(id)
+        catalog.deactivateLoser(id)
     }
 
     private func releaseDeadline() -> NIODeadline {

@@ -55,7 +55,13 @@ final class DirectoryPlacement: Sendable {
         self.state = Mutex(State(strategy: strategy))
     }
 
-    var stats: PlacementCounters { state.withLock { $0.counters } }
+    var stats: PlacementCounters {
+        state.withLock { state in
+            var counters = state.counters
+            counters.hosted = state.hosted.count
+            return counters
+        }
+    }
 
     // MARK: Caller side
 
@@ -180,10 +186,12 @@ public struct PlacementCounters: Sendable, Equatable {
     /// Activations refused because another node's activation is recorded (`not_owner`).
     public var refusedActivations = 0
     /// Departed activations unregistered, and unregisters that failed (the entry then
-    /// lingers until a caller finds the activation gone and re-places it).
+    /// lingers; the next call re-activates the actor on the recorded node).
     public var unregistered = 0
     public var failedUnregisters = 0
     /// Activations deactivated because the directory chose another one (hand-off
     /// conflict or lost re-registration).
     public var lostActivations = 0
+    /// Activations of this node with a directory entry now (at most one per live activation).
+    public var hosted = 0
 }
