@@ -5,27 +5,35 @@ import NIOCore
 /// `u8 version | u8 hops | u16 key length | key (UTF-8) | body`.
 ///
 /// `hops` counts the forwards so far; the receiving router refuses to forward a request
-/// that already took `maxHops`.
+/// that already took `maxHops`. The high bit of the hops byte marks a **direct** request
+/// (`Router.handleOrForward(key:body:deadline:resolve:)`): the caller chose the node, so
+/// the receiver runs it locally and never forwards it (its handler answers `not_owner`
+/// when the key is not its to serve).
 public struct RoutedEnvelope: Sendable, Equatable {
     public static let version: UInt8 = 1
     /// Longest key on the wire, in bytes.
     public static let maxKeyBytes = Int(UInt16.max)
+    /// Bit of the hops byte that marks a direct request.
+    static let directFlag: UInt8 = 0x80
 
     public var hops: Int
     public var key: String
     public var body: ByteBuffer
+    /// The caller chose this node: run here, never forward.
+    public var direct: Bool
 
-    public init(hops: Int, key: String, body: ByteBuffer) {
+    public init(hops: Int, key: String, body: ByteBuffer, direct: Bool = false) {
         self.hops = hops
         self.key = key
         self.body = body
+        self.direct = direct
     }
 
     public func encoded(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         let keyBytes = key.utf8.prefix(Self.maxKeyBytes)
         var buffer = allocator.buffer(capacity: 4 + keyBytes.count + body.readableBytes)
         buffer.writeInteger(Self.version)
-        buffer.writeInteger(UInt8(clamping: hops))
+        buffer.writeInteger(UInt8(clamping: min(hops, 0x7F)) | (direct ? Self.directFlag : 0))
         buffer.writeInteger(UInt16(keyBytes.count))
         buffer.writeBytes(keyBytes)
         var body = body
@@ -41,6 +49,6 @@ public struct RoutedEnvelope: Sendable, Equatable {
               let keyLength = buffer.readInteger(as: UInt16.self),
               let key = buffer.readString(length: Int(keyLength))
         else { throw LocalityError(.badRequest, "malformed routed request") }
-        return RoutedEnvelope(hops: Int(hops), key: key, body: buffer)
+        return RoutedEnvelope(hops: Int(hops & ~directFlag), key: key, body: buffer, direct: hops & directFlag != 0)
     }
 }

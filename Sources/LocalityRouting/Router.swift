@@ -94,22 +94,44 @@ public final class Router: TransportHandler {
         try await route(RoutedEnvelope(hops: 0, key: key, body: body), deadline: deadline)
     }
 
+    /// Routes a request for `key` to the node `resolve` names (directory-backed placement)
+    /// instead of the ring owner. `resolve` is asked again before each retry, with the node
+    /// whose attempt failed (`not_owner` or unreachable), so it can drop a stale cached
+    /// address; retries, budget and deadline are those of `handleOrForward(key:body:deadline:)`.
+    /// The request travels as a direct envelope: the chosen node runs it, never forwards it.
+    public func handleOrForward(
+        key: String, body: ByteBuffer, deadline: NIODeadline,
+        resolve: @escaping @Sendable (_ failed: NodeID?) async throws -> NodeID
+    ) async throws -> ByteBuffer {
+        try await route(RoutedEnvelope(hops: 0, key: key, body: body, direct: true), deadline: deadline, resolve: resolve)
+    }
+
     /// Inbound forward from another node's router.
     public func handle(_ request: TransportRequest) async throws -> ByteBuffer {
         let envelope = try RoutedEnvelope.decode(request.payload)
         let deadline = request.deadline ?? .now() + .seconds(30)
+        if envelope.direct {
+            counters.withLock { $0.handledLocally += 1 }
+            return try await handler.handle(RoutedRequest(key: envelope.key, body: envelope.body, deadline: deadline, hops: envelope.hops))
+        }
         return try await route(envelope, deadline: deadline)
     }
 
-    private func route(_ envelope: RoutedEnvelope, deadline: NIODeadline) async throws -> ByteBuffer {
+    private func route(
+        _ envelope: RoutedEnvelope, deadline: NIODeadline,
+        resolve: (@Sendable (_ failed: NodeID?) async throws -> NodeID)? = nil
+    ) async throws -> ByteBuffer {
         var retries = 0
+        var failed: NodeID?
         while true {
             guard NIODeadline.now() < deadline else {
                 throw LocalityError(.deadlineExceeded, "deadline passed while routing key \(envelope.key)")
             }
-            guard let owner = resolver.owner(of: envelope.key) else {
+            let resolved: NodeID? = if let resolve { try await resolve(failed) } else { resolver.owner(of: envelope.key) }
+            guard let owner = resolved else {
                 throw LocalityError(.unavailable, "no member owns key \(envelope.key): the member list is empty")
             }
+            failed = owner
             do {
                 if owner == local {
                     counters.withLock { $0.handledLocally += 1 }

@@ -23,6 +23,10 @@ import Synchronization
 /// activation, so it is bounded by `maxActivations` too.
 final class ActivationCatalog: Sendable {
     typealias Activator = @Sendable (VirtualActorID) async throws -> any VirtualActor
+    /// Called when an activation leaves (deactivation, eviction, shutdown, stale discard)
+    /// while no new activation of its id can start; returns the work to finish its
+    /// departure (directory unregister), awaited before a deactivation completes.
+    typealias Departure = @Sendable (VirtualActorID) -> @Sendable () async -> Void
 
     private enum Entry {
         case loading(Task<Activation, any Error>)
@@ -47,19 +51,21 @@ final class ActivationCatalog: Sendable {
     private let settings: ActorSettings
     private let clock: any LocalityClock
     private let activator: Activator
+    private let onDeparture: Departure
     private let logger: Logger
     let metrics: ActorMetrics
     private let state = Mutex(State())
 
     init(
         settings: ActorSettings, clock: any LocalityClock, logger: Logger, metrics: ActorMetrics = ActorMetrics(),
-        activator: @escaping Activator
+        activator: @escaping Activator, onDeparture: @escaping Departure = { _ in {} }
     ) {
         self.settings = settings
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
         self.activator = activator
+        self.onDeparture = onDeparture
     }
 
     // MARK: Calls
@@ -308,6 +314,7 @@ final class ActivationCatalog: Sendable {
                     self.logger.warning("onDeactivate failed", metadata: ["actor": "\(activation.id)", "error": "\(error)"])
                 }
             }
+            await self.onDeparture(activation.id)()
             self.state.withLock { state in
                 if case .deactivating? = state.entries[activation.id] { state.entries[activation.id] = nil }
             }
@@ -316,16 +323,32 @@ final class ActivationCatalog: Sendable {
 
     /// Drops an activation whose state went stale (conflict), without `onDeactivate`.
     private func discard(_ activation: Activation) {
-        let timers: [Task<Void, Never>] = state.withLock { state in
-            guard case .ready(let current, _)? = state.entries[activation.id], current === activation else { return [] }
+        let (timers, departure) = state.withLock { state -> ([Task<Void, Never>], (@Sendable () async -> Void)?) in
+            guard case .ready(let current, _)? = state.entries[activation.id], current === activation else { return ([], nil) }
             state.entries[activation.id] = nil
             removeLive(activation, &state)
             state.stats.staleDiscards += 1
             metrics.deactivated(.conflict)
-            return state.timers.removeValue(forKey: activation.id) ?? []
+            return (state.timers.removeValue(forKey: activation.id) ?? [], onDeparture(activation.id))
         }
         activation.mailbox.close()
         for timer in timers { timer.cancel() }
+        if let departure { Task.detached { await departure() } }
+    }
+
+    /// Deactivates the activation of `id` because another activation is the one recorded
+    /// (directory conflict): at once when idle, else it is marked stale and dropped when
+    /// its turn ends.
+    func deactivateLoser(_ id: VirtualActorID) {
+        state.withLock { state in
+            guard case .ready(let activation, _)? = state.entries[id] else { return }
+            if activation.mailbox.closeIfIdle() {
+                state.entries[id] = .deactivating(startDeactivation(activation))
+                state.live -= 1
+            } else {
+                activation.markStale()
+            }
+        }
     }
 
     /// Marks the ready activation of `id` stale: it is dropped when its turn ends.

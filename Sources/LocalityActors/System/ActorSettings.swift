@@ -31,5 +31,9 @@ public struct ActorSettings: Sendable {
     /// with `deadline_exceeded`. Default 10 seconds.
     public var callTimeout: Duration = .seconds(10)
 
+    /// Where a first call activates an actor. Default `.hashOwner` (the ring owner, no
+    /// directory); the directory-backed modes need `attach(router:resolver:directory:)`.
+    public var placement: ActorPlacement = .hashOwner
+
     public init() {}
 }

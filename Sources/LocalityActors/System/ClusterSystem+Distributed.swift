@@ -122,6 +122,10 @@ extension ClusterSystem {
         guard let registration = registry.registration(id.kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
         }
+        if let placement = link.placement {
+            return try await deliverPlaced(
+                link, placement, id: id, chain: chain, method: registration.stableName(of: target), target: target, invocation: invocation)
+        }
         guard let owner = link.resolver.owner(of: id.routingKey), owner != node else { return nil }
         let start = clock.now()
         defer { catalog.metrics.remoteCalls.recordNanoseconds(clock.now().nanoseconds - start.nanoseconds) }

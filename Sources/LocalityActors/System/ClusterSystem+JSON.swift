@@ -23,8 +23,9 @@ extension ClusterSystem: ActorInvoker {
         return try await Self.within(timeout, call: "\(message.id).\(message.method)") {
             guard let link else { return try await self.handleJSON(message).result() }
             let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
-            let reply = try await link.router.handleOrForward(
-                key: message.id.routingKey, body: ByteBuffer(bytes: message.encoded()), deadline: deadline)
+            let reply = try await link.send(message.id, body: ByteBuffer(bytes: message.encoded()), deadline: deadline) { [catalog = self.catalog] in
+                catalog.liveCount
+            }
             return try JSONInvocationReply.decode(Array(reply.readableBytesView)).result()
         }
     }

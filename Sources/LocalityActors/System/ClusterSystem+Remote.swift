@@ -9,6 +9,8 @@ import Synchronization
 struct RemoteLink: Sendable {
     let router: Router
     let resolver: any OwnerResolver
+    /// Directory-backed placement, when `settings.placement` uses the directory.
+    var placement: DirectoryPlacement? = nil
 }
 
 /// Error types allowed to travel back to a remote caller as themselves (by a name both
@@ -89,7 +91,7 @@ extension ClusterSystem {
     ) async throws -> CallOutcome {
         let message = InvocationMessage(chain: chain, id: id, method: method, arguments: try invocation.encodedArguments())
         let deadline = NIODeadline.now() + .nanoseconds(settings.callTimeout.nanoseconds)
-        let reply = try await link.router.handleOrForward(key: id.routingKey, body: ByteBuffer(bytes: message.encoded()), deadline: deadline)
+        let reply = try await link.send(id, body: ByteBuffer(bytes: message.encoded()), deadline: deadline) { [catalog] in catalog.liveCount }
         switch try InvocationReply.decode(Array(reply.readableBytesView)) {
         case .value(let value): return .encoded(value)
         case .void: return .void

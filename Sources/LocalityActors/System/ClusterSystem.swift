@@ -70,7 +70,9 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
         let owner = SystemReference()
         self.catalog = ActivationCatalog(settings: settings, clock: clock, logger: logger, metrics: ActorMetrics(factory: metricsFactory)) { id in
             guard let system = owner.system else { throw LocalityError(.unavailable, "actor system is gone") }
-            return try await system.activate(id)
+            return try await system.activatePlaced(id)
+        } onDeparture: { id in
+            owner.system?.placementDeparture(id) ?? {}
         }
         owner.system = self
         startCollector()
@@ -108,7 +110,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     }
 
     /// Creates the instance of `id` with its kind's factory and runs `onActivate`.
-    private func activate(_ id: VirtualActorID) async throws -> any VirtualActor {
+    func activate(_ id: VirtualActorID) async throws -> any VirtualActor {
         guard let registration = registry.registration(id.kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
         }

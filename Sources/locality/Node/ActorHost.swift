@@ -50,9 +50,18 @@ final class ActorHost: Service, Sendable {
         try ExampleKinds.register(on: system)
         let resolver = RingOwnerResolver()
         let router = Router(local: id, resolver: resolver, addresses: resolver, handler: system.callHandler)
-        let transport = NodeTransport(identity: id, clusterKey: clusterKey, handler: router, logger: Logger(label: "locality.transport"))
+        // Directory-backed placement: the transport also serves this node's directory partition.
+        let directory = settings.placement.usesDirectory
+            ? DirectoryService(local: id, ring: resolver.ring, addresses: resolver, onConflict: system.directoryConflictHandler) : nil
+        let handler: any TransportHandler = directory.map { TransportServiceMux(router: router, directory: $0) } ?? router
+        let transport = NodeTransport(identity: id, clusterKey: clusterKey, handler: handler, logger: Logger(label: "locality.transport"))
         router.attach(transport)
-        system.attach(router: router, resolver: resolver)
+        directory?.attach(transport)
+        if let directory {
+            system.attach(router: router, resolver: resolver, directory: directory)
+        } else {
+            system.attach(router: router, resolver: resolver)
+        }
         let bound = try await transport.bind(host: bindAddress.host, port: bindAddress.port)
         return ActorHost(id: id, system: system, router: router, resolver: resolver, transport: transport,
                          transportAddress: bound, store: store, logger: logger)
@@ -62,14 +71,17 @@ final class ActorHost: Service, Sendable {
     func follow(_ gossip: GossipMembership) -> Task<Void, Never> {
         let resolver = resolver
         let logger = logger
+        let system = system
         return Task {
             let watch = Task {
                 for await ring in resolver.rings() {
                     logger.info("ring changed", metadata: ["members": "\(ring.members.map(\.name).sorted())"])
                 }
             }
+            let directory = system.followDirectory(resolver)
             await MembershipRingFeed.run(provider: gossip, resolver: resolver)
             watch.cancel()
+            directory?.cancel()
         }
     }
 

@@ -77,6 +77,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Most live activations on this node; past it the least recently used idle one is evicted (default: ActorSettings, 1000000).")
     var maxActivations: Int?
 
+    @Option(help: "Where a new actor is activated: hash (its ring owner, no directory), prefer-local (the calling node) or two-choices (the less loaded of two random nodes); the last two register activations in the activation directory.")
+    var placement: String = "hash"
+
     @Flag(help: "Leave the cluster and exit when standard input closes (a parent process that starts nodes keeps it open, so its children never outlive it).")
     var exitOnStdinEOF = false
 
@@ -156,6 +159,11 @@ struct NodeCommand: AsyncParsableCommand {
         var settings = ActorSettings()
         if let idleTimeoutS { settings.idleTimeout = .seconds(try positive(idleTimeoutS, "--idle-timeout-s")) }
         if let maxActivations { settings.maxActivations = try positive(maxActivations, "--max-activations") }
+        // Two-choices draws from a stream seeded with this node's uid (random per start).
+        guard ["hash", "prefer-local", "two-choices"].contains(placement), let mode = ActorPlacement(name: placement) else {
+            throw ValidationError("--placement must be hash, prefer-local or two-choices, got \(placement)")
+        }
+        settings.placement = mode
         settings.collectionQuantum = min(settings.collectionQuantum, max(.seconds(1), settings.idleTimeout / 4))
         let directory = dataDir ?? "./locality-data/\(name)"
         let (stateStore, location) = try await NodeStoreOption.open(store, dataDirectory: directory, logger: Logger(label: "locality.storage"))
