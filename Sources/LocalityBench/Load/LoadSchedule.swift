@@ -43,7 +43,6 @@ public final class TicketDispenser: Sendable {
 public struct WorkerTally: Sendable {
     public var requests = 0
     public var errors = 0
-    public var writes = 0
     /// Fixed-rate tickets not sent because the phase's grace time ran out.
     public var unsent = 0
     public var latency = LatencyHistogram()
@@ -53,7 +52,6 @@ public struct WorkerTally: Sendable {
     public mutating func add(_ other: WorkerTally) {
         requests += other.requests
         errors += other.errors
-        writes += other.writes
         unsent += other.unsent
         latency.add(other.latency)
     }

@@ -78,6 +78,8 @@ public struct SystemResult: Codable, Sendable, Equatable {
     public var p99RatioVsPostgres: Double?
     public var throughputRatioVsRedis: Double?
     public var p99RatioVsRedis: Double?
+    /// CPU seconds (user + system) the system's bench-server process used over the run.
+    public var serverCPUSeconds: Double?
 
     public init(
         system: String, store: String, durability: String, throughputRPS: Double, p50: Double, p99: Double, p999: Double,
@@ -115,6 +117,7 @@ public struct SystemResult: Codable, Sendable, Equatable {
         case p99RatioVsPostgres = "p99_ratio_vs_postgres"
         case throughputRatioVsRedis = "throughput_ratio_vs_redis"
         case p99RatioVsRedis = "p99_ratio_vs_redis"
+        case serverCPUSeconds = "server_cpu_s"
     }
 }
 
@@ -127,6 +130,10 @@ public struct StatefulReport: Codable, Sendable, Equatable {
     public var workload: WorkloadSettings
     public var note: String
     public var systems: [String: SystemResult]
+    /// CPU seconds (user + system) of the load generator's process over the run.
+    public var generatorCPUSeconds: Double?
+    /// Wall-clock seconds of the run.
+    public var wallSeconds: Double?
 
     public init(date: String, command: String, durationSeconds: Double, connections: Int, workload: WorkloadSettings, note: String, systems: [String: SystemResult]) {
         self.date = date
@@ -141,6 +148,8 @@ public struct StatefulReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case date, command, connections, workload, note, systems
         case durationSeconds = "duration_s"
+        case generatorCPUSeconds = "generator_cpu_s"
+        case wallSeconds = "wall_s"
     }
 
     /// Fills the ratio fields of every system against postgres and redis (when they ran).

@@ -108,7 +108,16 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         settings.workload.keys = keys
         settings.workload.skew = skew
         settings.workload.seed = seed
-        let results = try await StatefulBenchmark(settings: settings).run(targets: targets, progress: log)
+        let started = Date()
+        let generatorCPUBefore = ProcessCPU.ownSeconds()
+        let serverCPUBefore = children.map { ProcessCPU.seconds(of: $0.process.processIdentifier) }
+        var results = try await StatefulBenchmark(settings: settings).run(targets: targets, progress: log)
+        let generatorCPU = ProcessCPU.ownSeconds() - generatorCPUBefore
+        for index in results.indices {
+            let used = ProcessCPU.seconds(of: children[index].process.processIdentifier) - serverCPUBefore[index]
+            results[index].serverCPUSeconds = (used * 100).rounded() / 100
+        }
+        let wall = Date().timeIntervalSince(started)
         for child in children { child.stop() }
 
         let formatter = ISO8601DateFormatter()
@@ -119,6 +128,8 @@ struct BenchStatefulCommand: AsyncParsableCommand {
             note: "load generator (this process) and servers share the machine's \(ProcessInfo.processInfo.activeProcessorCount) cores; p50/p99/p999 are measured at latency_at_rps offered (fixed rate, from intended start), throughput_rps is the closed-loop maximum",
             systems: Dictionary(uniqueKeysWithValues: results.map { ($0.system, $0) })
         )
+        report.generatorCPUSeconds = (generatorCPU * 100).rounded() / 100
+        report.wallSeconds = (wall * 10).rounded() / 10
         report.computeRatios()
         let order = systemList.map(\.rawValue)
         try writeArtifacts(report, order: order)
@@ -153,3 +164,21 @@ struct BenchStatefulCommand: AsyncParsableCommand {
 }
 
 extension KeySkew: ExpressibleByArgument {}
+
+/// CPU time of processes, for showing how much of the machine the load generator took.
+enum ProcessCPU {
+    /// User + system seconds of this process.
+    static func ownSeconds() -> Double {
+        seconds(of: getpid())
+    }
+
+    /// User + system seconds of process `pid` (from /proc/PID/stat), 0 when unreadable.
+    static func seconds(of pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        // Fields after "comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}

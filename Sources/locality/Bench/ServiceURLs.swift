@@ -16,11 +16,18 @@ enum ServiceURLs {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: script)
         process.arguments = ["start"] + services
-        let output = Pipe()
+        // A file, not a pipe: the servers the script daemonizes inherit its stdout, and a
+        // pipe would not reach end-of-file while they run.
+        let outputPath = NSTemporaryDirectory() + "locality-services-\(UUID().uuidString).out"
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil), let output = FileHandle(forWritingAtPath: outputPath) else {
+            throw ValidationError("cannot create \(outputPath)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
         process.standardOutput = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? output.close()
+        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
         guard process.terminationStatus == 0 else {
             throw ValidationError("scripts/services start \(services.joined(separator: " ")) failed (\(process.terminationStatus))")
         }
