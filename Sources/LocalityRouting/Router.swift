@@ -33,8 +33,9 @@ public protocol RoutedHandler: Sendable {
 /// router resolves the key's owner, runs the local handler when it is this node, and
 /// forwards over the node transport otherwise.
 ///
-/// Retries: on `not_owner`, or when the owner cannot be reached (connection refused or
-/// lost, node draining), it re-resolves and tries again, at most `retryBudget` more times
+/// Retries: on `not_owner`, or when the owner cannot be reached before the request went
+/// out (connection refused, node draining), it re-resolves and tries again (a connection
+/// lost with the request in flight is not retried: `NodeTransport.outcomeUnknown`), at most `retryBudget` more times
 /// and never past the caller's deadline; other errors return at once. Every outcome is a
 /// reply or a `LocalityError` with a code: nothing is dropped silently.
 ///
@@ -191,7 +192,9 @@ public final class Router: TransportHandler {
     private func isRetryable(_ error: LocalityError) -> Bool {
         switch error.code {
         case .notOwner: true
-        case .unavailable: !error.message.hasPrefix(Self.hopLimitMessage)
+        // Not after a lost connection with the request in flight: the owner may have run
+        // it, and resending could apply a non-idempotent call twice (the caller decides).
+        case .unavailable: !error.message.hasPrefix(Self.hopLimitMessage) && !error.message.hasPrefix(NodeTransport.outcomeUnknown)
         default: false
         }
     }

@@ -133,10 +133,15 @@ public final class OutboundConnection: Sendable {
             return pending
         }
         outbox.close()
+        // A call in flight may have reached the peer and run there: its outcome is unknown,
+        // and a router must not resend it on its own (the request may not be idempotent).
+        let inFlightError = error.code == .unavailable
+            ? LocalityError(.unavailable, "\(NodeTransport.outcomeUnknown): \(error.message)")
+            : error
         for (_, call) in pending {
             metrics.inFlight.decrement(by: 1)
-            metrics.recordError(error.code)
-            call.continuation.resume(throwing: error)
+            metrics.recordError(inFlightError.code)
+            call.continuation.resume(throwing: inFlightError)
         }
     }
 
