@@ -33,12 +33,7 @@ struct ActorServerCommand: AsyncParsableCommand {
         let id = NodeID(name: "actor-server", uid: UInt64.random(in: 1...UInt64.max))
         let node = try await ActorBenchNode.start(id: id, clusterKey: key, store: MemoryStateStore(), port: port, members: [:])
         FileHandle.standardOutput.write(Data("ready \(node.address.port) \(id.uid)\n".utf8))
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                while !FileHandle.standardInput.availableData.isEmpty {}
-                continuation.resume()
-            }
-        }
+        await StdinWatch.waitForEOF()
         await node.stop()
     }
 }

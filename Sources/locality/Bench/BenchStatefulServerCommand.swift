@@ -38,12 +38,7 @@ struct BenchStatefulServerCommand: AsyncParsableCommand {
         try await BenchServer.serve(backend: backend, port: port, ready: { port in
             FileHandle.standardOutput.write(Data("ready \(port) \(storeToken)\n".utf8))
         }, until: {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                Thread.detachNewThread {
-                    while !FileHandle.standardInput.availableData.isEmpty {}
-                    continuation.resume()
-                }
-            }
+            await StdinWatch.waitForEOF()
         })
         try await backend.close()
     }

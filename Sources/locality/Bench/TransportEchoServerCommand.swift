@@ -33,12 +33,7 @@ struct TransportEchoServerCommand: AsyncParsableCommand {
         let address = try await transport.bind(host: "127.0.0.1", port: port)
         FileHandle.standardOutput.write(Data("ready \(address.port)\n".utf8))
         // The parent closes our stdin when it is done (or dies).
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                while !FileHandle.standardInput.availableData.isEmpty {}
-                continuation.resume()
-            }
-        }
+        await StdinWatch.waitForEOF()
         await transport.shutdown()
     }
 }
