@@ -66,6 +66,15 @@ final class DemoLedger: Sendable {
         }
     }
 
+    /// Requests answered in `second` of the run, their p99, and all errors so far: what
+    /// the progress bar shows, read without copying the histograms.
+    func progress(second: Int) -> (requests: UInt64, p99Milliseconds: Double, errors: Int) {
+        state.withLock { state in
+            let latencies = state.seconds[min(state.seconds.count - 1, max(0, second))].latencies
+            return (latencies.count, latencies.milliseconds(at: 99), state.errors)
+        }
+    }
+
     /// A copy of everything recorded so far.
     var snapshot: State { state.withLock { $0 } }
 }

@@ -105,15 +105,13 @@ struct ProgressBar {
         var printedSecond = 0
         while !Task.isCancelled {
             let elapsed = min(total, (ContinuousClock.now - start).seconds)
-            let state = ledger.snapshot
-            let current = max(0, min(state.seconds.count - 1, Int(elapsed) - 1))
-            let last = state.seconds[current]
+            let last = ledger.progress(second: Int(elapsed) - 1)
             let width = 30
             let filled = Int(Double(width) * elapsed / total)
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let numbers = String(
                 format: "%4.1f/%.0f s  %6.0f req/s  p99 %6.2f ms  errors %d   ",
-                elapsed, total, Double(last.latencies.count), last.latencies.milliseconds(at: 99), state.errors)
+                elapsed, total, Double(last.requests), last.p99Milliseconds, last.errors)
             if terminal {
                 print("\r  \(bar) \(numbers)", terminator: "")
                 fflush(nil)

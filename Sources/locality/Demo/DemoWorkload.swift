@@ -44,10 +44,13 @@ struct DemoWorkload: Sendable {
             let began = ContinuousClock.now
             let second = (began - start).seconds
             do {
-                if connection == nil || connection?.isActive == false {
-                    connection = try await HTTPClientConnection.connect(host: "127.0.0.1", port: httpPorts[node])
+                let open: HTTPClientConnection
+                if let current = connection, current.isActive {
+                    open = current
+                } else {
+                    open = try await HTTPClientConnection.connect(host: "127.0.0.1", port: httpPorts[node])
+                    connection = open
                 }
-                guard let open = connection else { continue }
                 if write { ledger.attempt(player) }
                 let reply = try await open.send(.POST, path(player: player, write: write), json: body(write: write, random: &random), timeout: requestTimeout)
                 if reply.status == 200 {
