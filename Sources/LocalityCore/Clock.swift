@@ -9,6 +9,13 @@ import Synchronization
 public protocol LocalityClock: Sendable {
     /// The current time.
     func now() -> Timestamp
+    /// Wall-clock time (nanoseconds since the Unix epoch) minus `now()`: lets processes
+    /// on different hosts agree on time slots. Zero for clocks with no wall clock behind them.
+    func wallClockOffset() -> Duration
+}
+
+extension LocalityClock {
+    public func wallClockOffset() -> Duration { .zero }
 }
 
 /// The real monotonic clock (`CLOCK_MONOTONIC`), for production.
@@ -19,6 +26,13 @@ public struct MonotonicClock: LocalityClock {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Timestamp(nanoseconds: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
+    }
+
+    public func wallClockOffset() -> Duration {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        let wall = Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+        return .nanoseconds(wall - now().nanoseconds)
     }
 }
 

@@ -111,6 +111,24 @@ import Testing
         #expect(abs(a - b) / a < 0.3)
     }
 
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func crashedMembersAreProbedWithinAFewPeriods(seed: UInt64) throws {
+        // The rotating schedule probes every member once per period: the first ping after
+        // a crash comes within two periods (three when the next prober crashed too), where
+        // the random order of SWIM §4.3 left some members unprobed for 4–5 periods.
+        var e = experiment(nodes: 200, seed: seed)
+        e.crashes = 10
+        e.breakdown = true
+        let report = try e.run()
+        #expect(report.crashes.count == 10)
+        for crash in report.crashes {
+            let ping = try #require(crash.breakdown?.firstPingAfter)
+            #expect(ping <= 3.0)
+        }
+        #expect(report.dissemination.max < 5)
+        #expect(report.falsePositives == 0)
+    }
+
     @Test func breakdownTellsWhereTheTimeWentWithoutChangingTheRun() throws {
         var e = experiment(nodes: 100, seed: 2)
         e.crashes = 3

@@ -81,7 +81,7 @@ public actor GossipMembership: MembershipProvider, Service {
         self.logger = logger
         self.core = try SWIMCore(
             id: id, address: address, metadata: metadata, settings: swim,
-            random: SeededRandom(seed: systemRandom.next()), now: clock.now())
+            random: SeededRandom(seed: systemRandom.next()), now: clock.now(), clockOffset: clock.wallClockOffset())
         self.replay = ReplayGuard(capacity: settings.replaySenders)
         self.view = MemberView(bufferSize: settings.subscriberBuffer, maxSubscribers: settings.maxSubscribers)
         (streamSends, streamSendQueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(settings.outboundStreamQueue))

@@ -16,6 +16,8 @@ struct MemberTable: Sendable {
     private var freeSlots: [Int32] = []
     /// Slots of members that are alive or suspect.
     private(set) var live: [Int32] = []
+    /// The same slots in the order every member agrees on (`ProbeSchedule` rotates over it).
+    private(set) var ring = ProbeRing()
     let capacity: Int
 
     init(capacity: Int) {
@@ -27,6 +29,7 @@ struct MemberTable: Sendable {
         let wanted = min(count, capacity)
         records.reserveCapacity(wanted)
         live.reserveCapacity(wanted)
+        ring.reserveCapacity(wanted)
         if wanted * 4 > buckets.count * 3 { rehash(toHold: wanted) }
     }
 
@@ -93,17 +96,38 @@ struct MemberTable: Sendable {
         guard self[slot].liveIndex < 0 else { return }
         self[slot].liveIndex = Int32(live.count)
         live.append(slot)
+        let records = self.records
+        ring.insert(slot, key: Self.scheduleKey(records[Int(slot)].id)) { Self.scheduleKey(records[Int($0)].id) }
     }
 
     mutating func markNotLive(_ slot: Int32) {
         let index = Int(self[slot].liveIndex)
         guard index >= 0 else { return }
+        let records = self.records
+        ring.remove(slot, key: Self.scheduleKey(records[Int(slot)].id)) { Self.scheduleKey(records[Int($0)].id) }
         let last = live.removeLast()
         if last != slot {
             live[index] = last
             self[last].liveIndex = Int32(index)
         }
         self[slot].liveIndex = MemberRecord.notLive
+    }
+
+    /// Starts a bulk load (bootstrap): members marked live until `endBulkLoad` join the
+    /// ring unsorted, and it is sorted once.
+    mutating func beginBulkLoad() { ring.beginBulkLoad() }
+
+    mutating func endBulkLoad() {
+        let records = self.records
+        ring.endBulkLoad { Self.scheduleKey(records[Int($0)].id) }
+    }
+
+    /// Where `id` sits in the probe ring of every member: deterministic, so all agree.
+    static func scheduleKey(_ id: NodeID) -> UInt64 { slotHash(id) }
+
+    /// The index in `ring` at which a member with `key` (not in the ring) would sit.
+    func ringPosition(of key: UInt64) -> Int {
+        ring.lowerBound(key) { Self.scheduleKey(records[Int($0)].id) }
     }
 
     // MARK: - Id index

@@ -49,12 +49,14 @@ extension SWIMCore {
         if probe == nil, now >= nextProbeAt { startProbe(now: now, into: &out) }
     }
 
-    /// SWIM §3.1: ping the next member of the round-robin order. Lifeguard §IV.A: the
-    /// timeout and the period are scaled by the local health multiplier.
+    /// SWIM §3.1: ping this epoch's member of the `ProbeSchedule` rotation. Lifeguard
+    /// §IV.A: the timeout and the period are scaled by the local health multiplier; a
+    /// healthy member starts its next probe at its slot in the next epoch.
     mutating func startProbe(now: Timestamp, into out: inout [SWIMDirective]) {
         let period = health.scale(settings.probeInterval)
-        nextProbeAt = now + period
-        guard let slot = probeRound.next(table: table, random: &random) else { return }
+        nextProbeAt = health.score == 0 ? probeSchedule.nextSlot(after: now) : now + period
+        let epoch = probeSchedule.epoch(at: now)
+        guard let slot = probeSchedule.target(epoch: epoch, selfKey: MemberTable.scheduleKey(id), table: table) else { return }
         let target = table[slot].state
         let sequence = nextSequence()
         probe = ActiveProbe(

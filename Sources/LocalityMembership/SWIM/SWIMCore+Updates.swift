@@ -31,7 +31,6 @@ extension SWIMCore {
             }
             guard let slot = table.insert(state, now: now) else { return }
             tombstones.removeValue(forKey: state.id)
-            probeRound.insert(slot, random: &random)
             broadcasts.enqueue(update)
             out.append(.event(.statusChanged(state, previous: nil)))
             return
@@ -43,10 +42,7 @@ extension SWIMCore {
         if previousStatus != .alive { suspicions.removeValue(forKey: slot) }
         if previousStatus != .alive {
             table[slot].changedAt = now
-            if table[slot].liveIndex < 0 {
-                table.markLive(slot)
-                probeRound.insert(slot, random: &random)
-            }
+            if table[slot].liveIndex < 0 { table.markLive(slot) }
             out.append(.event(.statusChanged(state, previous: previousStatus)))
         }
         broadcasts.enqueue(update)

@@ -23,7 +23,7 @@ public struct SWIMCore: Sendable {
     var suspicions: [Int32: Suspicion] = [:]
     var broadcasts: BroadcastQueue
     var health: LocalHealth
-    var probeRound = ProbeRound()
+    let probeSchedule: ProbeSchedule
     var probe: ActiveProbe?
     var relays: [UInt32: Relay] = [:]
     var timers = Heap<SWIMTimer>()
@@ -43,11 +43,13 @@ public struct SWIMCore: Sendable {
     /// Stalls detected so far (ticks later than `stallThreshold` past their deadline).
     public private(set) var stallsDetected = 0
 
-    /// Creates the core for a member. Throws `LocalityError(.badRequest)` when `metadata`
-    /// exceeds `settings.maxMetadataBytes`.
+    /// Creates the core for a member. `clockOffset` is wall-clock time minus `now` (zero in
+    /// the simulator, whose virtual clock all members share): members agree on probe
+    /// epochs through it (`ProbeSchedule`). Throws `LocalityError(.badRequest)` when
+    /// `metadata` exceeds `settings.maxMetadataBytes`.
     public init(
         id: NodeID, address: NodeAddress, metadata: [UInt8], settings: SWIMSettings,
-        random: SeededRandom, now: Timestamp
+        random: SeededRandom, now: Timestamp, clockOffset: Duration = .zero
     ) throws {
         guard metadata.count <= settings.maxMetadataBytes else {
             throw LocalityError(
@@ -62,7 +64,10 @@ public struct SWIMCore: Sendable {
         self.broadcasts = BroadcastQueue(capacity: max(1, settings.maxMembers))
         self.health = LocalHealth(maximum: settings.awarenessMaxMultiplier)
         // Random phases (memberlist staggers its tickers) so members do not probe in lockstep.
-        self.nextProbeAt = now + settings.probeInterval.scaled(by: self.random.nextUnit())
+        self.probeSchedule = ProbeSchedule(
+            interval: settings.probeInterval, clockOffset: clockOffset,
+            phase: settings.probeInterval.scaled(by: self.random.nextUnit()))
+        self.nextProbeAt = probeSchedule.nextSlot(after: now)
         self.nextGossipAt = now + settings.gossipInterval.scaled(by: self.random.nextUnit())
         self.nextPushPullAt = now + settings.pushPullInterval.scaled(by: 1 + self.random.nextUnit())
     }
@@ -100,12 +105,12 @@ public struct SWIMCore: Sendable {
         var out: [SWIMDirective] = []
         out.reserveCapacity(states.count)
         table.reserveCapacity(table.count + states.count)
-        probeRound.reserveCapacity(table.count + states.count)
+        table.beginBulkLoad()
+        defer { table.endBulkLoad() }
         for state in states where state.id != id && table.slot(of: state.id) == nil {
             guard state.metadata.count <= settings.maxMetadataBytes,
                 let slot = table.insert(state, now: now)
             else { continue }
-            if state.status == .alive || state.status == .suspect { probeRound.insert(slot, random: &random) }
             if state.status == .dead || state.status == .left { scheduleReap(state.id, at: now + settings.reapAfter) }
             out.append(.event(.statusChanged(state, previous: nil)))
         }
