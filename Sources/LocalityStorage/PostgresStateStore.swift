@@ -7,10 +7,15 @@ import PostgresNIO
 /// etag bigint, PRIMARY KEY (kind, id))`, reached through a pooled `PostgresClient`.
 /// The version rules are those of every store (see `StateStore`, `PostgresBatchStatement`).
 ///
-/// Group commit (default): writes and deletes wait in a bounded queue; one writer takes up
+/// Group commit (default): writes and deletes wait in a bounded queue; a writer takes up
 /// to `maxBatchSize` of them and applies them in one transaction, usually one SQL statement
 /// (one round trip), and acknowledges each only after the commit returned, so one WAL
-/// flush is shared by the whole batch. Writes that arrive meanwhile form the next batch.
+/// flush is shared by the whole batch. Up to `maxConcurrentBatches` batches commit at once
+/// on pooled connections (PostgreSQL shares WAL flushes between concurrent commits too), so
+/// a write that arrives while a batch commits starts the next batch at once instead of
+/// waiting a whole commit for its turn; only when every writer is busy do writes queue and
+/// form bigger batches. Two writes of one key are never in flight together through an
+/// actor (it awaits the first before it can know the etag the second must match).
 /// A stale etag refuses only its own write (`conflict`); a failed transaction rolls back
 /// and fails every write of its batch with `unavailable`. With `groupCommit` off every
 /// write is its own transaction on a pooled connection.
@@ -32,7 +37,8 @@ public actor PostgresStateStore: StateStore {
     private var pending: [PendingChange] = []
     /// Writes taken off `pending` (the batch being committed) or running alone.
     private var inFlight = 0
-    private var flushing = false
+    /// Group-commit batches committing now (≤ `settings.maxConcurrentBatches`).
+    private var batchesInFlight = 0
     private var closed = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var counters = PostgresStoreStats()
@@ -70,8 +76,11 @@ public actor PostgresStateStore: StateStore {
         guard PostgresBatchStatement.isPlainIdentifier(settings.table) else {
             throw LocalityError(.badRequest, "postgres store table '\(settings.table)' is not a plain identifier ([a-z_][a-z0-9_]*, at most 63)")
         }
-        guard settings.maxBatchSize >= 1, settings.maxPendingWrites >= 1, settings.maxConnections >= 1 else {
-            throw LocalityError(.badRequest, "postgres store: maxBatchSize, maxPendingWrites and maxConnections must be at least 1")
+        guard settings.maxBatchSize >= 1, settings.maxPendingWrites >= 1, settings.maxConnections >= 1,
+            settings.maxConcurrentBatches >= 1
+        else {
+            throw LocalityError(
+                .badRequest, "postgres store: maxBatchSize, maxPendingWrites, maxConnections and maxConcurrentBatches must be at least 1")
         }
         let endpoint = "\(host):\(port)/\(database ?? username) \(settings.table)"
         var configuration = PostgresClient.Configuration(
@@ -146,7 +155,7 @@ public actor PostgresStateStore: StateStore {
     public func close() async throws {
         guard !closed else { return }
         closed = true
-        if flushing || inFlight > 0 || !pending.isEmpty {
+        if batchesInFlight > 0 || inFlight > 0 || !pending.isEmpty {
             await withCheckedContinuation { idleWaiters.append($0) }
         }
         runner.cancel()
@@ -164,24 +173,29 @@ public actor PostgresStateStore: StateStore {
         guard settings.groupCommit else { return try await commitAlone(change) }
         return try await withCheckedThrowingContinuation { reply in
             pending.append(PendingChange(change: change, reply: reply))
-            if !flushing {
-                flushing = true
-                Task { await self.drain() }
-            }
+            startBatches()
         }
     }
 
-    /// Group commit: commits batches until the queue is empty.
-    private func drain() async {
-        while !pending.isEmpty {
+    /// Group commit: starts batches off the queue while fewer than `maxConcurrentBatches` commit.
+    private func startBatches() {
+        let writers = min(settings.maxConcurrentBatches, settings.maxConnections)
+        while !pending.isEmpty, batchesInFlight < writers {
             let count = min(pending.count, settings.maxBatchSize)
             let batch = Array(pending.prefix(count))
             pending.removeFirst(count)
             inFlight += batch.count
-            await commit(batch)
-            inFlight -= batch.count
+            batchesInFlight += 1
+            counters.largestConcurrentBatches = max(counters.largestConcurrentBatches, batchesInFlight)
+            Task { await self.commitAndContinue(batch) }
         }
-        flushing = false
+    }
+
+    private func commitAndContinue(_ batch: [PendingChange]) async {
+        await commit(batch)
+        inFlight -= batch.count
+        batchesInFlight -= 1
+        startBatches()
         resumeIdleWaiters()
     }
 
@@ -256,7 +270,7 @@ public actor PostgresStateStore: StateStore {
     }
 
     private func resumeIdleWaiters() {
-        guard !flushing, inFlight == 0, pending.isEmpty, !idleWaiters.isEmpty else { return }
+        guard batchesInFlight == 0, inFlight == 0, pending.isEmpty, !idleWaiters.isEmpty else { return }
         let waiting = idleWaiters
         idleWaiters = []
         for waiter in waiting { waiter.resume() }

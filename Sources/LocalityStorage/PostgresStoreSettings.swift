@@ -8,10 +8,14 @@ public struct PostgresStoreSettings: Sendable {
     /// Writes accepted but not yet committed, the batch in flight included. A write past
     /// this bound fails at once with `LocalityError(.overloaded)`. Default 10,000 writes.
     public var maxPendingWrites: Int = 10_000
-    /// Group commit on (default): concurrent writes share one transaction, committed by one
-    /// writer at a time. Off: every write is its own transaction on a pooled connection, up
+    /// Group commit on (default): concurrent writes share one transaction, committed by up to
+    /// `maxConcurrentBatches` writers at a time. Off: every write is its own transaction on a pooled connection, up
     /// to `maxConnections` at once (the baseline group commit is measured against).
     public var groupCommit: Bool = true
+    /// Group-commit batches committing at once, each on its own pooled connection (capped
+    /// by `maxConnections`). 1 is the classic single writer: a write that arrives while a
+    /// batch commits waits for that commit and then its own. Default 4.
+    public var maxConcurrentBatches: Int = 4
     /// Connections in the `PostgresClient` pool (reads, and writes without group commit).
     /// Default 8.
     public var maxConnections: Int = 8
@@ -35,6 +39,8 @@ public struct PostgresStoreStats: Sendable, Equatable {
     public var rejectedOverload = 0
     /// Largest number of writes carried by one transaction.
     public var largestBatch = 0
+    /// Most group-commit batches seen committing at once.
+    public var largestConcurrentBatches = 0
     /// Writes waiting or in flight right now (the depth of the bounded queue).
     public var pendingWrites = 0
 }

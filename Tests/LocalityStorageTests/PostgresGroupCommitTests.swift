@@ -152,6 +152,29 @@ struct PostgresGroupCommitTests {
         await cleanup()
     }
 
+    @Test("several batches commit at once up to maxConcurrentBatches; 1 keeps a single writer", arguments: [1, 3])
+    func concurrentBatchesAreBounded(writers: Int) async throws {
+        var settings = PostgresStoreSettings()
+        settings.maxConcurrentBatches = writers
+        settings.maxBatchSize = 16
+        let (store, location, cleanup) = try await PostgresTestServer.openFresh("writers\(writers)", settings: settings)
+        let outcomes = await Self.writeConcurrently(store, count: 300)
+        #expect(outcomes.values.allSatisfy { (try? $0.get()) == ETag(1) })
+        let stats = await store.stats
+        #expect(stats.committedWrites == 300)
+        #expect(stats.largestBatch <= 16)
+        // 300 writers submit while the first batch is still on the wire: every writer is used.
+        #expect(stats.largestConcurrentBatches == writers, "\(stats)")
+        #expect(stats.pendingWrites == 0)
+        try await store.close()
+        let reopened = try await location.open(logger: PostgresTestServer.quietLogger)
+        for index in stride(from: 0, to: 300, by: 7) {
+            #expect(try await reopened.read(Self.key(index)) == VersionedValue(value: Self.value(index), etag: ETag(1)))
+        }
+        try await reopened.close()
+        await cleanup()
+    }
+
     @Test("past maxPendingWrites a write is refused at once with overloaded; every accepted write commits")
     func pendingBound() async throws {
         var settings = PostgresStoreSettings()
