@@ -218,6 +218,47 @@ import Testing
         }
     }
 
+    /// Connections keep arriving while the node stops: the process must survive (an async
+    /// wrapper on an accepted connection nobody consumed used to trap, apple/swift-nio#2813),
+    /// queries answered before the stop are correct, and no connection slot stays taken.
+    @Test func stoppingWhileConnectionsArriveIsClean() async throws {
+        let ports = try await Self.freePorts(1)
+        try #require(ports.count == 1)
+        let address = NodeAddress(host: "127.0.0.1", port: ports[0])
+        let node = try GossipMembership(
+            name: "busy", address: address, seeds: [], keyring: Self.key, swim: Self.fastSWIM, settings: Self.fastShell)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: node)], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            #expect(await eventually(within: 5) { (try? await MembersQuery.fetch(from: address, keyring: Self.key)) != nil })
+            let answered = await withTaskGroup(of: Int.self) { clients in
+                for _ in 0..<8 {
+                    clients.addTask {
+                        var good = 0
+                        // Bounded: 60 attempts or 3 s per client.
+                        let end = ContinuousClock.now + .seconds(3)
+                        for _ in 0..<60 where ContinuousClock.now < end {
+                            if let reply = try? await MembersQuery.fetch(from: address, keyring: Self.key, timeout: .milliseconds(500)) {
+                                if reply.responder.name == "busy" { good += 1 }
+                            }
+                            // Raw connects that never send a frame, too.
+                            let raw = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                                .connect(host: "127.0.0.1", port: address.port).get()
+                            try? await raw?.close().get()
+                        }
+                        return good
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(300))
+                await group.triggerGracefulShutdown()
+                return await clients.reduce(0, +)
+            }
+            try await tasks.next()
+            #expect(answered > 0)
+            #expect(node.inboundConnections.count == 0)
+        }
+    }
+
     @Test func namesAndAddressesTheWireCannotCarryAreRefused() {
         let long = String(repeating: "n", count: 256)
         #expect(throws: LocalityError.self) { try makeNode(long, port: 1, seeds: []) }

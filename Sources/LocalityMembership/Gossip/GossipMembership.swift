@@ -34,8 +34,7 @@ public actor GossipMembership: MembershipProvider, Service {
     var replay: ReplayGuard
     var sealCounter: UInt64 = 0
     var addresses = PeerAddressCache()
-    var openConnections: [ObjectIdentifier: any Channel] = [:]
-    var isStopping = false
+    nonisolated let inboundConnections: InboundConnections
     var hasLeft = false
     var hasRun = false
     var nextJoinAttempt: Timestamp = .zero
@@ -83,6 +82,7 @@ public actor GossipMembership: MembershipProvider, Service {
             id: id, address: address, metadata: metadata, settings: swim,
             random: SeededRandom(seed: systemRandom.next()), now: clock.now(), clockOffset: clock.wallClockOffset())
         self.replay = ReplayGuard(capacity: settings.replaySenders)
+        self.inboundConnections = InboundConnections(capacity: settings.maxInboundConnections)
         self.view = MemberView(bufferSize: settings.subscriberBuffer, maxSubscribers: settings.maxSubscribers)
         (streamSends, streamSendQueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(settings.outboundStreamQueue))
         (datagramSends, datagramSendQueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(settings.outboundDatagramQueue))
@@ -107,17 +107,17 @@ public actor GossipMembership: MembershipProvider, Service {
         guard !hasRun else { throw LocalityError(.internal, "a GossipMembership runs once; create a new one") }
         hasRun = true
         let datagrams = try await GossipSockets.bindDatagram(group: group, address: address, settings: settings)
-        let streams: GossipSockets.StreamListener
+        let streams: any Channel
         do {
-            streams = try await GossipSockets.bindStream(group: group, address: address, settings: settings)
+            streams = try await GossipSockets.bindStream(
+                group: group, address: address, settings: settings, connections: inboundConnections,
+                serve: { [weak self] frame in await self?.receiveFrame(frame) ?? .close },
+                onOverload: { [weak self] in Task { await self?.drop(.overloaded, transport: "tcp") } })
         } catch {
             try? await datagrams.executeThenClose { _, _ in }
             throw error
         }
         logger.info("gossip node listening", metadata: ["address": "\(address)", "seeds": "\(seeds)"])
-        // Not a child task: it must drain the listener after the listener channel is
-        // closed, so it is not cancelled with the others.
-        let listener = Task { try await self.serveStreams(streams) }
         let ending = await withTaskGroup(of: Ending.self) { tasks in
             tasks.addTask {
                 do {
@@ -128,8 +128,8 @@ public actor GossipMembership: MembershipProvider, Service {
                 }
             }
             tasks.addTask {
-                _ = await listener.result
-                return .failed("TCP listener closed")
+                try? await streams.closeFuture.get()
+                return Task.isCancelled ? .cancelled : .failed("TCP listener closed")
             }
             tasks.addTask {
                 await self.deliverStreamSends()
@@ -153,9 +153,8 @@ public actor GossipMembership: MembershipProvider, Service {
             case .cancelled: logger.info("gossip node cancelled; closing without leave")
             case .failed(let reason): logger.error("gossip node failed; closing", metadata: ["reason": "\(reason)"])
             }
-            isStopping = true
-            try? await streams.channel.close()
-            closeInboundConnections()
+            try? await streams.close()
+            inboundConnections.closeAll()
             tasks.cancelAll()
             try? await datagrams.channel.close()
             streamSendQueue.finish()

@@ -9,7 +9,6 @@ enum GossipSockets {
     typealias Datagram = AddressedEnvelope<ByteBuffer>
     typealias DatagramChannel = NIOAsyncChannel<Datagram, Datagram>
     typealias StreamChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    typealias StreamListener = NIOAsyncChannel<StreamChannel, Never>
 
     /// Binds the UDP socket. Inbound datagrams are buffered by NIO up to 256 and the socket
     /// is no longer read above that (back pressure: the kernel then drops datagrams).
@@ -29,18 +28,23 @@ enum GossipSockets {
     }
 
     /// Binds the TCP listener. Each accepted connection gets framing, a read timeout and
-    /// an async wrapper.
-    static func bindStream(group: any EventLoopGroup, address: NodeAddress, settings: GossipSettings) async throws -> StreamListener {
+    /// a `StreamServerHandler` that hands its frames to `serve`.
+    static func bindStream(
+        group: any EventLoopGroup, address: NodeAddress, settings: GossipSettings, connections: InboundConnections,
+        serve: @escaping @Sendable ([UInt8]) async -> FrameOutcome, onOverload: @escaping @Sendable () -> Void
+    ) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 128)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: address.host, port: address.port, serverBackPressureStrategy: .init(lowWatermark: 4, highWatermark: 16)) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try addStreamHandlers(channel, settings: settings)
-                    return try StreamChannel(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        StreamServerHandler(connections: connections, serve: serve, onOverload: onOverload))
                 }
             }
+            .bind(host: address.host, port: address.port).get()
     }
 
     static func addStreamHandlers(_ channel: any Channel, settings: GossipSettings) throws {
