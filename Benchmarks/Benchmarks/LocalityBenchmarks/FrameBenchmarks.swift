@@ -10,6 +10,7 @@ func frameBenchmarks() {
 
     Benchmark("frame.encode 256 B payload") { benchmark in
         var buffer = allocator.buffer(capacity: 1_024)
+        benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             buffer.clear()
             frame.write(to: &buffer)
@@ -20,6 +21,7 @@ func frameBenchmarks() {
     Benchmark("frame.decode 256 B payload") { benchmark in
         var encoded = allocator.buffer(capacity: 1_024)
         frame.write(to: &encoded)
+        benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             var input = encoded
             blackHole(try FrameDecoder.decodeFrame(from: &input, maxFrameSize: 4 << 20))

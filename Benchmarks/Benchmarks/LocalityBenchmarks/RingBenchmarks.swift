@@ -8,7 +8,7 @@ func ringBenchmarks() {
     let ring = HashRing(members: members)
     let keys = (0..<1_000).map { "player/\($0)" }
 
-    Benchmark("ring.owner(of:) 32 members × 256 points") { benchmark in
+    Benchmark("ring.owner(of:) 32 members x 256 points") { benchmark in
         var index = 0
         for _ in benchmark.scaledIterations {
             blackHole(ring.owner(of: keys[index]))

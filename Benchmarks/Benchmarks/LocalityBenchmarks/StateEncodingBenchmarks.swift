@@ -23,6 +23,7 @@ func stateEncodingBenchmarks() {
 
     Benchmark("state.decode BinaryDecoder") { benchmark in
         let bytes = try BinaryEncoder().encode(totals)
+        benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(try BinaryDecoder().decode(BenchTotals.self, from: bytes))
         }
