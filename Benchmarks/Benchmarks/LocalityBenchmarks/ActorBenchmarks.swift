@@ -57,7 +57,9 @@ final class LocalCallFixture: Sendable {
 /// The local call path of `ClusterSystem` and its turn gate (`Mailbox`).
 func actorBenchmarks() {
     let fixture = LocalCallFixture()
-    Benchmark("actor.localCall (ready activation, outside any chain)") { benchmark in
+    // `await counter.read()` on a ready local activation, outside any call chain: the
+    // whole `ClusterSystem` local path (proxy, `remoteCall`, catalog, turn, result).
+    Benchmark("actor.local-call") { benchmark in
         let counter = try fixture.counter()
         for _ in benchmark.scaledIterations {
             blackHole(try await counter.read())
@@ -68,7 +70,8 @@ func actorBenchmarks() {
         await fixture.stop()
     }
 
-    Benchmark("mailbox.enter+leave (uncontended, no suspension)") { benchmark in
+    // `Mailbox.tryEnter` + `leave` on a free turn gate (the fast path).
+    Benchmark("mailbox.try-enter-leave") { benchmark in
         let mailbox = Mailbox(capacity: 1_000)
         let chain = CallChainID(rawValue: 7)
         benchmark.startMeasurement()
@@ -78,7 +81,8 @@ func actorBenchmarks() {
         }
     }
 
-    Benchmark("mailbox.enter+leave (async API, uncontended)") { benchmark in
+    // `await Mailbox.enter` + `leave` on a free turn gate: the async API, no suspension.
+    Benchmark("mailbox.enter-leave-async") { benchmark in
         let mailbox = Mailbox(capacity: 1_000)
         let chain = CallChainID(rawValue: 7)
         benchmark.startMeasurement()

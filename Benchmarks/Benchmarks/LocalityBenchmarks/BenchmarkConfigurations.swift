@@ -17,7 +17,7 @@ import Benchmark
 /// compares p90 only. Malloc counts must match exactly (they do not depend on the
 /// machine or its load). Wall clock may grow by 150 % (2.5×): a 3× regression exceeds
 /// that, while the p90 of the same build varied by up to 1.9× between runs on the shared
-/// 2-core machine (scripts/bench-check records the quietest of 3 runs and retries a
+/// 2-core machine (scripts/bench-check records the quietest of 5 runs and retries a
 /// failing check). The `.p50` entries serve `baseline check` against a named baseline.
 extension Benchmark.Configuration {
     /// The configuration every Locality benchmark uses (`Benchmark.defaultConfiguration`).
