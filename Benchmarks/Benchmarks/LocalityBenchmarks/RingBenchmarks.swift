@@ -8,7 +8,8 @@ func ringBenchmarks() {
     let ring = HashRing(members: members)
     let keys = (0..<1_000).map { "player/\($0)" }
 
-    Benchmark("ring.owner(of:) 32 members × 256 points") { benchmark in
+    // `owner(of:)` on 32 members × 256 virtual nodes: xxHash64 of the key, bucket + binary search.
+    Benchmark("ring.owner-of-key") { benchmark in
         var index = 0
         for _ in benchmark.scaledIterations {
             blackHole(ring.owner(of: keys[index]))
@@ -16,7 +17,8 @@ func ringBenchmarks() {
         }
     }
 
-    Benchmark("ring.preferenceList(for:count: 3)") { benchmark in
+    // `preferenceList(for:count: 3)`: the first 3 distinct members clockwise (3 arrays).
+    Benchmark("ring.preference-list-3") { benchmark in
         var index = 0
         for _ in benchmark.scaledIterations {
             blackHole(ring.preferenceList(for: keys[index], count: 3))
