@@ -4,8 +4,8 @@ import Testing
 
 /// `locality bench stateful` as a user runs it: the `locality` binary (LOCALITY_BIN, else
 /// `.build/debug/locality`) with child server processes, a short run, the JSON checked.
-/// Locality always runs; postgres and redis join when LOCALITY_POSTGRES_URL /
-/// LOCALITY_REDIS_URL point at servers.
+/// Locality (on its embedded SQLite store) always runs; locality-pg and postgres join when
+/// LOCALITY_POSTGRES_URL points at a server, redis when LOCALITY_REDIS_URL does.
 @Suite(.serialized) struct StatefulEndToEndTests {
     static func binary(filePath: String = #filePath) -> String {
         if let path = ProcessInfo.processInfo.environment["LOCALITY_BIN"], !path.isEmpty { return path }
@@ -16,7 +16,7 @@ import Testing
     @Test func shortRunIsCorrectForEveryAvailableSystem() throws {
         let environment = ProcessInfo.processInfo.environment
         var systems = ["locality"]
-        if environment["LOCALITY_POSTGRES_URL"].map({ !$0.isEmpty }) == true { systems.append("postgres") }
+        if environment["LOCALITY_POSTGRES_URL"].map({ !$0.isEmpty }) == true { systems += ["locality-pg", "postgres"] }
         if environment["LOCALITY_REDIS_URL"].map({ !$0.isEmpty }) == true { systems.append("redis") }
         let directory = NSTemporaryDirectory() + "locality-bench-stateful-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -61,8 +61,11 @@ import Testing
             #expect((result["verified_keys"] as? Int) == 500, "\(system)")
             #expect((result["fixed_rate"] as? [Any])?.count == 5, "\(system)")
         }
+        #expect(results["locality"]?["store"] as? String == "sqlite")
         if systems.contains("postgres") {
             #expect(results["locality"]?["throughput_ratio_vs_postgres"] is Double)
+            #expect(results["locality-pg"]?["throughput_ratio_vs_postgres"] is Double)
+            #expect(results["locality-pg"]?["store"] as? String == "postgres")
         }
         for file in ["report.json", "table.md", "latency-cdf.svg", "latency-cdf-closed-loop.svg", "throughput-vs-offered.svg"] {
             #expect(FileManager.default.fileExists(atPath: directory + "/out/" + file), "\(file)")

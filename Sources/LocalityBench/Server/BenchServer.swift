@@ -31,8 +31,9 @@ public enum BenchServer {
         system: BenchSystem, directory: String, postgresURL: String?, redisURL: String?, localityStore: LocalityStore = .auto
     ) async throws -> any SessionBackend {
         switch system {
-        case .locality:
-            let usePostgres = localityStore == .postgres || (localityStore == .auto && postgresURL != nil)
+        case .locality, .localityPostgres:
+            let usePostgres =
+                system == .localityPostgres || localityStore == .postgres || (localityStore == .auto && postgresURL != nil)
             if usePostgres {
                 guard let postgresURL else { throw LocalityError(.badRequest, "set LOCALITY_POSTGRES_URL for the postgres store") }
                 let url = try PostgresURL(postgresURL)

@@ -21,8 +21,12 @@ public protocol SessionBackend: Sendable {
 
 /// Which implementation a bench server runs.
 public enum BenchSystem: String, Sendable, CaseIterable, Codable {
-    /// Locality: one virtual actor per key holding its state, write-through to the store.
+    /// Locality: one virtual actor per key holding its state, write-through to its
+    /// embedded store (SQLite, the product's default; `--locality-store` can change it).
     case locality
+    /// Locality with PostgreSQL as its store (`PostgresStateStore`, group commit), on the
+    /// same server as the `postgres` baseline.
+    case localityPostgres = "locality-pg"
     /// Stateless: every request reads and updates PostgreSQL.
     case postgres
     /// Stateless: every request runs a Lua script in Redis.

@@ -15,8 +15,8 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         abstract: "Stateful (Locality actors) vs stateless (PostgreSQL, Redis) on one workload."
     )
 
-    @Option(help: "Systems to run, comma-separated: locality, postgres, redis.")
-    var systems: String = "locality,postgres,redis"
+    @Option(help: "Systems to run, comma-separated: locality (actors on the embedded SQLite store), locality-pg (actors on PostgreSQL), postgres, redis.")
+    var systems: String = "locality,locality-pg,postgres,redis"
 
     @Option(help: "Seconds of the closed-loop (maximum throughput) phase per system.")
     var duration: Double = 20
@@ -39,8 +39,8 @@ struct BenchStatefulCommand: AsyncParsableCommand {
     @Option(help: "Seed of the request streams.")
     var seed: UInt64 = 42
 
-    @Option(help: "Store of the locality system: auto (PostgreSQL when a PostgreSQL URL is known, else SQLite), sqlite or postgres.")
-    var localityStore: BenchServer.LocalityStore = .auto
+    @Option(help: "Store of the locality system: sqlite (the embedded default), postgres, or auto (PostgreSQL when a PostgreSQL URL is known). locality-pg always uses PostgreSQL.")
+    var localityStore: BenchServer.LocalityStore = .sqlite
 
     @Option(help: "Directory for report.json, table.md and the SVG plots.")
     var out: String = "artifacts/bench-stateful"
@@ -83,8 +83,9 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let systemList = try parsedSystems()
         let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("bench stateful: \($0)\n".utf8)) }
-        var services = systemList.filter { $0 != .locality }.map(\.rawValue)
-        if systemList.contains(.locality), localityStore != .sqlite, !services.contains("postgres") { services.insert("postgres", at: 0) }
+        var services = systemList.filter { $0 == .postgres || $0 == .redis }.map(\.rawValue)
+        let localityNeedsPostgres = systemList.contains(.localityPostgres) || (systemList.contains(.locality) && localityStore != .sqlite)
+        if localityNeedsPostgres, !services.contains("postgres") { services.insert("postgres", at: 0) }
         let urls = try ServiceURLs.resolve(services: services, log: log)
 
         var children: [BenchServerChild] = []
@@ -144,8 +145,8 @@ struct BenchStatefulCommand: AsyncParsableCommand {
 
     static func durability(system: BenchSystem, store: String) -> String {
         switch (system, store) {
-        case (.locality, "sqlite"): return BenchServer.sqliteDurability
-        case (.locality, _): return BenchServer.postgresStoreDurability
+        case (.locality, "sqlite"), (.localityPostgres, "sqlite"): return BenchServer.sqliteDurability
+        case (.locality, _), (.localityPostgres, _): return BenchServer.postgresStoreDurability
         case (.postgres, _): return "PostgreSQL, synchronous_commit=on (WAL fsync before each reply)"
         case (.redis, _): return "Redis AOF, appendfsync everysec (acknowledged before fsync: up to ~1 s of writes lost on a crash)"
         }

@@ -20,8 +20,8 @@ struct BenchStatefulServerCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 0
 
-    @Option(help: "Store of the locality system: auto (PostgreSQL when LOCALITY_POSTGRES_URL is set, else SQLite), sqlite or postgres.")
-    var localityStore: BenchServer.LocalityStore = .auto
+    @Option(help: "Store of the locality system: sqlite (the embedded default), postgres, or auto (PostgreSQL when LOCALITY_POSTGRES_URL is set). locality-pg always uses PostgreSQL.")
+    var localityStore: BenchServer.LocalityStore = .sqlite
 
     func run() async throws {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
