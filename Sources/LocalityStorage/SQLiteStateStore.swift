@@ -17,10 +17,6 @@ import SQLiteNIO
 /// Reads use a second connection: WAL lets it read concurrently with the writer, and it
 /// only ever sees committed data (never a batch in progress).
 ///
-/// Checkpoints: a third connection copies the WAL into the main file every
-/// `backgroundCheckpointInterval` (PASSIVE: beside readers and the writer), so the commit
-/// path does not stall on SQLite's automatic checkpoint.
-///
 /// Overload: more than `maxPendingWrites` waiting writes → `LocalityError(.overloaded)`.
 public actor SQLiteStateStore: StateStore {
     /// The file this store writes.
@@ -28,8 +24,6 @@ public actor SQLiteStateStore: StateStore {
     private let settings: SQLiteStoreSettings
     private let writer: SQLiteConnection
     private let reader: SQLiteConnection
-    private let checkpointer: SQLiteConnection?
-    private var checkpointLoop: Task<Void, Never>?
     private var pending: [PendingChange] = []
     private var inFlight = 0
     private var flushing = false
@@ -50,15 +44,11 @@ public actor SQLiteStateStore: StateStore {
         case conflict(LocalityError)
     }
 
-    private init(
-        path: String, settings: SQLiteStoreSettings, writer: SQLiteConnection, reader: SQLiteConnection,
-        checkpointer: SQLiteConnection?
-    ) {
+    private init(path: String, settings: SQLiteStoreSettings, writer: SQLiteConnection, reader: SQLiteConnection) {
         self.path = path
         self.settings = settings
         self.writer = writer
         self.reader = reader
-        self.checkpointer = checkpointer
     }
 
     /// Opens (creating when needed) the store at `path` and prepares its table.
@@ -89,43 +79,14 @@ public actor SQLiteStateStore: StateStore {
             try? await writer.close()
             throw error
         }
-        var checkpointer: SQLiteConnection?
         do {
             _ = try await reader.query("PRAGMA busy_timeout=\(settings.busyTimeoutMilliseconds)")
-            if settings.backgroundCheckpointInterval != nil {
-                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-                checkpointer = connection
-                _ = try await connection.query("PRAGMA busy_timeout=\(settings.busyTimeoutMilliseconds)")
-            }
         } catch {
-            try? await checkpointer?.close()
             try? await reader.close()
             try? await writer.close()
             throw error
         }
-        let store = SQLiteStateStore(path: path, settings: settings, writer: writer, reader: reader, checkpointer: checkpointer)
-        await store.startCheckpointing()
-        return store
-    }
-
-    private func startCheckpointing() {
-        guard let interval = settings.backgroundCheckpointInterval, checkpointer != nil else { return }
-        checkpointLoop = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled, let self else { return }
-                await self.checkpoint()
-            }
-        }
-    }
-
-    /// One PASSIVE checkpoint: copies what no reader still needs, never waits for locks.
-    private func checkpoint() async {
-        guard let checkpointer, !closed else { return }
-        guard let row = try? await checkpointer.query("PRAGMA wal_checkpoint(PASSIVE)").first else { return }
-        counters.backgroundCheckpoints += 1
-        counters.checkpointedFrames = max(0, row.column("checkpointed")?.integer ?? 0)
-        counters.walFrames = max(0, row.column("log")?.integer ?? 0)
+        return SQLiteStateStore(path: path, settings: settings, writer: writer, reader: reader)
     }
 
     /// Counters since open.
@@ -160,9 +121,6 @@ public actor SQLiteStateStore: StateStore {
         if flushing || !pending.isEmpty {
             await withCheckedContinuation { drained.append($0) }
         }
-        checkpointLoop?.cancel()
-        await checkpointLoop?.value
-        try? await checkpointer?.close()
         try await reader.close()
         try await writer.close()
     }

@@ -16,16 +16,9 @@ public struct SQLiteStoreSettings: Sendable {
     public var maxPendingWrites: Int = 10_000
     /// Durability of a commit. Default `.full`.
     public var synchronous: Synchronous = .full
-    /// Pages in the WAL before the committing writer checkpoints it into the main file
-    /// itself (`PRAGMA wal_autocheckpoint`; 0 = never). With the background checkpointer
-    /// this is only a safety net. Default 1,000 pages.
+    /// Pages in the WAL before SQLite checkpoints it into the main file
+    /// (`PRAGMA wal_autocheckpoint`). Default 1,000 pages.
     public var walAutoCheckpointPages: Int = 1_000
-    /// How often a third connection checkpoints the WAL (`PRAGMA wal_checkpoint(PASSIVE)`,
-    /// which runs beside readers and the writer), so commits do not pay for checkpoints:
-    /// SQLite's automatic checkpoint runs inside the commit that crosses
-    /// `walAutoCheckpointPages` and holds every write of that group commit for the copy
-    /// and its fsyncs. nil: automatic checkpoints only. Default 250 ms.
-    public var backgroundCheckpointInterval: Duration? = .milliseconds(250)
     /// How long a statement waits for another process's lock on the same file before it
     /// fails with SQLITE_BUSY (`PRAGMA busy_timeout`): lets several nodes on one machine
     /// share one database file. Default 5 s.
@@ -51,12 +44,4 @@ public struct SQLiteStoreStats: Sendable, Equatable {
     public var rejectedOverload = 0
     /// Largest number of writes carried by one transaction.
     public var largestBatch = 0
-    /// Background checkpoints run.
-    public var backgroundCheckpoints = 0
-    /// WAL frames in the main file after the last background checkpoint (SQLite's count
-    /// for the current WAL, which restarts from 0 once fully checkpointed).
-    public var checkpointedFrames = 0
-    /// Frames in the WAL at the last background checkpoint (equal to `checkpointedFrames`
-    /// when it copied everything).
-    public var walFrames = 0
 }

@@ -87,9 +87,7 @@ struct SQLiteGroupCommitTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("state.sqlite")
-        var settings = SQLiteStoreSettings()
-        settings.backgroundCheckpointInterval = nil
-        let store = try await SQLiteStateStore.open(path: path, settings: settings)
+        let store = try await SQLiteStateStore.open(path: path)
         var etags: [Int: ETag] = [:]
         let outcomes = await Self.writeConcurrently(store, count: 300)
         for index in 0..<300 {
@@ -115,44 +113,6 @@ struct SQLiteGroupCommitTests {
             #expect(read == VersionedValue(value: expected, etag: etags[index]!))
         }
         try await recovered.close()
-        try await store.close()
-    }
-
-    @Test("the background checkpointer copies the WAL into the main file; without it nothing does", arguments: [true, false])
-    func backgroundCheckpoints(enabled: Bool) async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let path = directory.file("state.sqlite")
-        var settings = SQLiteStoreSettings()
-        settings.walAutoCheckpointPages = 0  // the writer never checkpoints on its own
-        settings.backgroundCheckpointInterval = enabled ? .milliseconds(20) : nil
-        let store = try await SQLiteStateStore.open(path: path, settings: settings)
-        let acknowledged = await Self.writeConcurrently(store, count: 300)
-        #expect(acknowledged.values.allSatisfy { $0 == ETag(1) })
-        // Bounded wait: 5 s for a checkpoint that copied the whole WAL (a PASSIVE one may
-        // stop short while the reader holds a snapshot; the next one goes on).
-        let before = await store.stats.backgroundCheckpoints
-        var stats = await store.stats
-        func copiedAll(_ stats: SQLiteStoreStats) -> Bool {
-            stats.backgroundCheckpoints > before && stats.checkpointedFrames > 0 && stats.checkpointedFrames == stats.walFrames
-        }
-        for _ in 0..<(enabled ? 250 : 10) where !copiedAll(stats) {
-            try await Task.sleep(for: .milliseconds(20))
-            stats = await store.stats
-        }
-        if enabled {
-            #expect(stats.backgroundCheckpoints > 0)
-            #expect(copiedAll(stats), "\(stats)")
-        } else {
-            #expect(stats.backgroundCheckpoints == 0 && stats.checkpointedFrames == 0)
-        }
-        // The main file alone (WAL left behind) holds the rows only if a checkpoint copied them.
-        let image = directory.file("main-only.sqlite")
-        try FileManager.default.copyItem(atPath: path, toPath: image)
-        let mainOnly = try await SQLiteStateStore.open(path: image)
-        let read = try await mainOnly.read(Self.key(7))
-        #expect((read.etag == ETag(1)) == enabled)
-        try await mainOnly.close()
         try await store.close()
     }
 
