@@ -86,7 +86,7 @@ measure() {
         for j in 1 2 3 4 5; do [[ $j -ne $i ]] && seeds+="127.0.0.1:$((base + j - 1)),"; done
         if [[ $kind == locality ]]; then
             "$LOCALITY_BIN" node --name "n$i" --bind "127.0.0.1:$port" --seeds "${seeds%,}" \
-                --cluster-key-file "$WORK/key" >"$WORK/$kind-n$i.log" 2>&1 &
+                --cluster-key-file "$WORK/key" --data-dir "$WORK/n$i" >"$WORK/$kind-n$i.log" 2>&1 &
         else
             local joins=()
             for j in 1 2 3 4 5; do [[ $j -ne $i ]] && joins+=("-join=127.0.0.1:$((base + j - 1))"); done
