@@ -29,7 +29,7 @@ extension SWIMCore {
             {
                 return
             }
-            guard let slot = table.insert(state, now: now) else { return }
+            guard table.insert(state, now: now) != nil else { return }
             tombstones.removeValue(forKey: state.id)
             broadcasts.enqueue(update)
             out.append(.event(.statusChanged(state, previous: nil)))

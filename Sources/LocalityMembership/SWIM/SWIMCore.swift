@@ -109,7 +109,7 @@ public struct SWIMCore: Sendable {
         defer { table.endBulkLoad() }
         for state in states where state.id != id && table.slot(of: state.id) == nil {
             guard state.metadata.count <= settings.maxMetadataBytes,
-                let slot = table.insert(state, now: now)
+                table.insert(state, now: now) != nil
             else { continue }
             if state.status == .dead || state.status == .left { scheduleReap(state.id, at: now + settings.reapAfter) }
             out.append(.event(.statusChanged(state, previous: nil)))
