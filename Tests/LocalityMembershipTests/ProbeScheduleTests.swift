@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func epochsAreFloorDivisionsShiftedByClockOffsetAndPhase() {
-        let schedule = ProbeSchedule(interval: .seconds(1), clockOffset: .milliseconds(-2_500), phase: .milliseconds(200))
+        let schedule = ProbeSchedule(interval: .seconds(1), clockOffset: .milliseconds(-2_500), phase: .milliseconds(200), selfKey: 0)
         // now 0 → wall −2.5 s, minus the phase → −2.7 s → epoch −3.
         #expect(schedule.epoch(at: .zero) == -3)
         let next = schedule.nextSlot(after: .zero)

@@ -96,15 +96,13 @@ struct MemberTable: Sendable {
         guard self[slot].liveIndex < 0 else { return }
         self[slot].liveIndex = Int32(live.count)
         live.append(slot)
-        let records = self.records
-        ring.insert(slot, key: Self.scheduleKey(records[Int(slot)].id)) { Self.scheduleKey(records[Int($0)].id) }
+        ring.insert(slot, keyOf: ringKey)
     }
 
     mutating func markNotLive(_ slot: Int32) {
         let index = Int(self[slot].liveIndex)
         guard index >= 0 else { return }
-        let records = self.records
-        ring.remove(slot, key: Self.scheduleKey(records[Int(slot)].id)) { Self.scheduleKey(records[Int($0)].id) }
+        ring.remove(slot, keyOf: ringKey)
         let last = live.removeLast()
         if last != slot {
             live[index] = last
@@ -117,17 +115,19 @@ struct MemberTable: Sendable {
     /// ring unsorted, and it is sorted once.
     mutating func beginBulkLoad() { ring.beginBulkLoad() }
 
-    mutating func endBulkLoad() {
-        let records = self.records
-        ring.endBulkLoad { Self.scheduleKey(records[Int($0)].id) }
-    }
+    mutating func endBulkLoad() { ring.endBulkLoad(key: ringKey) }
 
     /// Where `id` sits in the probe ring of every member: deterministic, so all agree.
     static func scheduleKey(_ id: NodeID) -> UInt64 { slotHash(id) }
 
     /// The index in `ring` at which a member with `key` (not in the ring) would sit.
-    func ringPosition(of key: UInt64) -> Int {
-        ring.lowerBound(key) { Self.scheduleKey(records[Int($0)].id) }
+    func ringPosition(of key: UInt64) -> Int { ring.lowerBound(key, keyOf: ringKey) }
+
+    /// The ring key of a slot, read from a snapshot of the records (so the ring can be
+    /// changed while it is used).
+    private var ringKey: (Int32) -> UInt64 {
+        let records = self.records
+        return { Self.scheduleKey(records[Int($0)].id) }
     }
 
     // MARK: - Id index

@@ -33,20 +33,20 @@ struct ProbeRing: Sendable {
         slots = pending.map(\.slot)
     }
 
-    mutating func insert(_ slot: Int32, key: UInt64, keyOf: (Int32) -> UInt64) {
+    mutating func insert(_ slot: Int32, keyOf: (Int32) -> UInt64) {
         if bulk != nil {
-            bulk!.append((key, slot))
+            bulk!.append((keyOf(slot), slot))
             return
         }
-        slots.insert(slot, at: lowerBound(key, slot: slot, keyOf: keyOf))
+        slots.insert(slot, at: lowerBound(keyOf(slot), slot: slot, keyOf: keyOf))
     }
 
-    mutating func remove(_ slot: Int32, key: UInt64, keyOf: (Int32) -> UInt64) {
+    mutating func remove(_ slot: Int32, keyOf: (Int32) -> UInt64) {
         if bulk != nil, let index = bulk!.firstIndex(where: { $0.slot == slot }) {
             bulk!.remove(at: index)
             return
         }
-        let index = lowerBound(key, slot: slot, keyOf: keyOf)
+        let index = lowerBound(keyOf(slot), slot: slot, keyOf: keyOf)
         if index < slots.count, slots[index] == slot {
             slots.remove(at: index)
         } else if let index = slots.firstIndex(of: slot) {

@@ -26,6 +26,8 @@ struct ProbeSchedule: Sendable {
     let clockOffset: Duration
     /// Where in each epoch this member starts its probe, in 0 ..< interval.
     let phase: Duration
+    /// This member's place in the ring (`MemberTable.scheduleKey` of its id).
+    let selfKey: UInt64
 
     /// The epoch whose probe slot (its start plus `phase`) is the latest at or before `now`.
     func epoch(at now: Timestamp) -> Int64 {
@@ -43,7 +45,7 @@ struct ProbeSchedule: Sendable {
     }
 
     /// The member to probe in `epoch`: the slot at `offset` past this member's own ring position.
-    func target(epoch: Int64, selfKey: UInt64, table: MemberTable) -> Int32? {
+    func target(epoch: Int64, table: MemberTable) -> Int32? {
         let count = table.ring.count
         guard count > 0 else { return nil }
         let rotation = Int(((epoch % Int64(count)) + Int64(count)) % Int64(count))

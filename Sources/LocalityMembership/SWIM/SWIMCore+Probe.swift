@@ -56,7 +56,7 @@ extension SWIMCore {
         let period = health.scale(settings.probeInterval)
         nextProbeAt = health.score == 0 ? probeSchedule.nextSlot(after: now) : now + period
         let epoch = probeSchedule.epoch(at: now)
-        guard let slot = probeSchedule.target(epoch: epoch, selfKey: MemberTable.scheduleKey(id), table: table) else { return }
+        guard let slot = probeSchedule.target(epoch: epoch, table: table) else { return }
         let target = table[slot].state
         let sequence = nextSequence()
         probe = ActiveProbe(

@@ -66,7 +66,7 @@ public struct SWIMCore: Sendable {
         // Random phases (memberlist staggers its tickers) so members do not probe in lockstep.
         self.probeSchedule = ProbeSchedule(
             interval: settings.probeInterval, clockOffset: clockOffset,
-            phase: settings.probeInterval.scaled(by: self.random.nextUnit()))
+            phase: settings.probeInterval.scaled(by: self.random.nextUnit()), selfKey: MemberTable.scheduleKey(id))
         self.nextProbeAt = probeSchedule.nextSlot(after: now)
         self.nextGossipAt = now + settings.gossipInterval.scaled(by: self.random.nextUnit())
         self.nextPushPullAt = now + settings.pushPullInterval.scaled(by: 1 + self.random.nextUnit())
