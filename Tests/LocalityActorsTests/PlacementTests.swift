@@ -270,6 +270,9 @@ struct PlacementTests {
             key: "counter/loser", winner: ActivationAddress(node: nodes[2].id, epoch: 7), loser: address))
         try await PlacedCluster.until("the losing activation is gone") { PlacedCluster.hosts(of: "loser", in: nodes).isEmpty }
         #expect(nodes[1].system.placementStats.lostActivations == 1)
+        // Its memory estimate left with it (it was the node's only activation).
+        #expect(nodes[1].system.catalog.liveCount == 0)
+        #expect(nodes[1].system.catalog.memoryBytes == 0)
         for node in nodes { await node.stop() }
     }
 }

@@ -344,7 +344,7 @@ final class ActivationCatalog: Sendable {
             guard case .ready(let activation, _)? = state.entries[id] else { return }
             if activation.mailbox.closeIfIdle() {
                 state.entries[id] = .deactivating(startDeactivation(activation))
-                state.live -= 1
+                removeLive(activation, &state)
             } else {
                 activation.markStale()
             }
