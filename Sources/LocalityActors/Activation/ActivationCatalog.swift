@@ -148,14 +148,11 @@ final class ActivationCatalog: Sendable {
                         metrics.refused(.cap)
                         throw LocalityError(.overloaded, "activation cap \(settings.maxActivations) reached and every activation is busy")
                     }
-                    if let budget = settings.memoryBudgetBytes {
-                        while state.memoryBytes + settings.activationOverheadBytes > budget {
-                            guard evictOne(&state, reason: .memory) else {
-                                state.stats.refusedAtBudget += 1
-                                metrics.refused(.memory)
-                                throw LocalityError(.overloaded, "memory budget \(budget) bytes reached and every activation is busy")
-                            }
-                        }
+                    guard enforceBudget(&state, reserving: settings.activationOverheadBytes) else {
+                        state.stats.refusedAtBudget += 1
+                        metrics.refused(.memory)
+                        throw LocalityError(
+                            .overloaded, "memory budget \(settings.memoryBudgetBytes ?? 0) bytes reached and every activation is busy")
                     }
                     let task = Task.detached { try await self.load(id) }
                     state.entries[id] = .loading(task)
@@ -252,11 +249,16 @@ final class ActivationCatalog: Sendable {
         return false
     }
 
-    /// While the estimate is over the budget, evicts idle activations in LRU order (the
-    /// one growing is in a turn, so it is never chosen). Under the lock.
-    private func enforceBudget(_ state: inout State) {
-        guard let budget = settings.memoryBudgetBytes else { return }
-        while state.memoryBytes > budget, evictOne(&state, reason: .memory) {}
+    /// While the estimate plus `reserving` bytes is over the budget, evicts idle
+    /// activations in LRU order (one in a turn is never chosen). False when still over the
+    /// budget because every activation is busy. Under the lock.
+    @discardableResult
+    private func enforceBudget(_ state: inout State, reserving: Int = 0) -> Bool {
+        guard let budget = settings.memoryBudgetBytes else { return true }
+        while state.memoryBytes + reserving > budget {
+            guard evictOne(&state, reason: .memory) else { return false }
+        }
+        return true
     }
 
     /// Takes a live activation out of the counts (it starts deactivating or is dropped).

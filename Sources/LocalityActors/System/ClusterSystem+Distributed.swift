@@ -132,36 +132,6 @@ extension ClusterSystem {
         return try await callRemote(link, id: id, chain: chain, method: registration.stableName(of: target), invocation: invocation)
     }
 
-    /// Runs `body` on the local activation of `id` as a turn of `chain` (or a reentrant
-    /// step of the turn `chain` holds). `inherited`: the task already runs in `chain`, so
-    /// the task-local needs no new binding.
-    func runLocal<T>(
-        _ id: VirtualActorID, chain: CallChainID, inherited: Bool, _ body: (any VirtualActor) async throws -> T
-    ) async throws -> T {
-        guard registry.registration(id.kind) != nil else {
-            throw LocalityError(.actorNotFound, "no actor kind \(id.kind)")
-        }
-        if inherited {
-            return try await catalog.withTurn(id, chain: chain) { try await body($0.instance) }
-        }
-        return try await CallChain.$current.withValue(chain) {
-            try await catalog.withTurn(id, chain: chain) { try await body($0.instance) }
-        }
-    }
-
-    /// Runs a call on the activation of `id` (here or at its owner) and returns its outcome.
-    func deliver(to id: VirtualActorID, target: RemoteCallTarget, invocation: ClusterInvocationEncoder) async throws -> CallOutcome {
-        let inherited = CallChain.current
-        let chain = inherited ?? newChain()
-        if let outcome = try await deliverRemote(to: id, chain: chain, target: target, invocation: invocation) {
-            return outcome
-        }
-        let arguments = invocation.arguments
-        return try await runLocal(id, chain: chain, inherited: inherited == chain) { instance in
-            try await execute(on: instance, target: target, source: .local(arguments), form: .value)
-        }
-    }
-
     /// Runs `target` on a local instance and collects its outcome.
     func execute<A: VirtualActor>(
         on instance: A, target: RemoteCallTarget, source: ClusterInvocationDecoder.Source, form: ResultForm
