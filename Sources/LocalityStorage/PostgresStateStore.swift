@@ -155,7 +155,7 @@ public actor PostgresStateStore: StateStore {
     public func close() async throws {
         guard !closed else { return }
         closed = true
-        if batchesInFlight > 0 || inFlight > 0 || !pending.isEmpty {
+        if inFlight > 0 || !pending.isEmpty {
             await withCheckedContinuation { idleWaiters.append($0) }
         }
         runner.cancel()
@@ -270,7 +270,7 @@ public actor PostgresStateStore: StateStore {
     }
 
     private func resumeIdleWaiters() {
-        guard batchesInFlight == 0, inFlight == 0, pending.isEmpty, !idleWaiters.isEmpty else { return }
+        guard inFlight == 0, pending.isEmpty, !idleWaiters.isEmpty else { return }
         let waiting = idleWaiters
         idleWaiters = []
         for waiter in waiting { waiter.resume() }
