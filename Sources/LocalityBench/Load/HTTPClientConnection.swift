@@ -58,9 +58,9 @@ public final class HTTPClientConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: HTTPReply.self)
         let handler = self.handler
         let channel = self.channel
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let replyTimeout = TimeAmount.nanoseconds(timeout.nanoseconds)
         channel.eventLoop.execute {
-            handler.value.start(promise, channel: channel, timeout: .nanoseconds(nanoseconds))
+            handler.value.start(promise, channel: channel, timeout: replyTimeout)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)

@@ -1,4 +1,5 @@
 import Histogram
+import LocalityCore
 
 /// Nanosecond latencies (up to 60 s) with HdrHistogram percentiles, 3 significant digits.
 public struct LatencyHistogram: Sendable {
@@ -7,7 +8,7 @@ public struct LatencyHistogram: Sendable {
     public init() {}
 
     public mutating func record(_ duration: Duration) {
-        record(nanoseconds: UInt64(max(0, duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)))
+        record(nanoseconds: UInt64(max(0, duration.nanoseconds)))
     }
 
     public mutating func record(nanoseconds: UInt64) {

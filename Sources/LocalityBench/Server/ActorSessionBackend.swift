@@ -5,18 +5,15 @@ import LocalityStorage
 /// The Locality implementation: a one-node `ClusterSystem` with a `GameSession` actor per
 /// key; reads are served from memory, writes go through to `store` before the reply.
 public final class ActorSessionBackend: SessionBackend {
-    public let name = "locality"
     public let storeName: String
-    public let durability: String
     /// The store behind the actors.
     public let store: any StateStore
     private let system: ClusterSystem
 
-    /// Actors over `store`; `storeName` (one word) and `durability` describe it for the report.
-    public init(store: any StateStore, storeName: String, durability: String, settings: ActorSettings = ActorSettings()) throws {
+    /// Actors over `store`; `storeName` (one word) names it for the report.
+    public init(store: any StateStore, storeName: String, settings: ActorSettings = ActorSettings()) throws {
         self.store = store
         self.storeName = storeName
-        self.durability = durability
         self.system = ClusterSystem(node: NodeID(name: "bench", uid: 1), settings: settings, stateStore: store)
         try GameSession.register(on: system)
     }

@@ -46,10 +46,10 @@ public enum BenchServer {
                     host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
                     settings: settings, logger: logger
                 )
-                return try ActorSessionBackend(store: store, storeName: "postgres", durability: postgresStoreDurability)
+                return try ActorSessionBackend(store: store, storeName: "postgres")
             }
             let store = try await SQLiteStateStore.open(path: directory + "/state.sqlite")
-            return try ActorSessionBackend(store: store, storeName: "sqlite", durability: sqliteDurability)
+            return try ActorSessionBackend(store: store, storeName: "sqlite")
         case .postgres:
             guard let postgresURL else { throw LocalityError(.badRequest, "set LOCALITY_POSTGRES_URL for the postgres system") }
             return try await PostgresSessionBackend.open(url: PostgresURL(postgresURL))

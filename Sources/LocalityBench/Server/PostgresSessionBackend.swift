@@ -12,9 +12,7 @@ import PostgresNIO
 /// Bound: `maximumConnections` pooled connections; requests beyond wait in the pool's
 /// queue (postgres-nio) until a connection frees up.
 public final class PostgresSessionBackend: SessionBackend {
-    public let name = "postgres"
     public let storeName = "postgres"
-    public let durability = "PostgreSQL, synchronous_commit=on (fsync of the WAL before each reply)"
     private let client: PostgresClient
     private let runner: Task<Void, Never>
 

@@ -10,9 +10,7 @@ import LocalityCore
 /// `appendfsync everysec`, so an acknowledged move may be lost (up to ~1 s of writes) if
 /// the machine crashes. The locality and postgres systems fsync before replying.
 public final class RedisSessionBackend: SessionBackend {
-    public let name = "redis"
     public let storeName = "redis"
-    public let durability = "Redis AOF, appendfsync everysec (acknowledged before fsync: up to ~1 s of writes lost on a crash)"
     private let pool: RedisConnectionPool
     private let sha: String
 

@@ -1,14 +1,11 @@
 /// One implementation of the stateful benchmark's service behind the shared HTTP front.
 ///
-/// `move` must be durable before it returns (the acknowledgement promise every system
-/// gives is spelled out in `durability`); `view` derives from the current state.
+/// `move` must be durable before it returns (the acknowledgement promise of each system is
+/// spelled out in the report, from `BenchStatefulCommand.durability`); `view` derives from
+/// the current state.
 public protocol SessionBackend: Sendable {
-    /// Short name (`locality`, `postgres`, `redis`).
-    var name: String { get }
     /// Which store holds the state, one word (`sqlite`, `postgres`, `redis`).
     var storeName: String { get }
-    /// Where the state is stored and when a write counts as durable (for the report).
-    var durability: String { get }
     /// Applies a move of `delta` points to `key`; returns the new state once durable.
     func move(key: String, delta: Int64) async throws -> SessionState
     /// The current state of `key` (zero when never written).
