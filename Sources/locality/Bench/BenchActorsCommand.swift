@@ -55,7 +55,7 @@ struct BenchActorsCommand: AsyncParsableCommand {
         var report = ActorsBenchReport()
         if localCallOnly {
             report.localCallNanoseconds = try await measureLocalCall()
-            try print(json ? report.json() : report.text)
+            try print(json ? report.sortedKeysJSON() : report.text)
             return
         }
         // First, on a fresh heap: freed memory of the other phases would hide growth.
@@ -74,7 +74,7 @@ struct BenchActorsCommand: AsyncParsableCommand {
         report.concurrency = concurrency
         report.idleActivations = idleActivations
         report.coldActivations = coldActivations
-        try print(json ? report.json() : report.text)
+        try print(json ? report.sortedKeysJSON() : report.text)
     }
 
     /// Sequential calls to one already active local actor.
@@ -215,12 +215,6 @@ struct ActorsBenchReport: Encodable {
         case remoteP50Milliseconds = "remote_p50_ms"
         case remoteP99Milliseconds = "remote_p99_ms"
         case remoteP999Milliseconds = "remote_p999_ms"
-    }
-
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     var text: String {

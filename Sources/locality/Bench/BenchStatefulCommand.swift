@@ -135,9 +135,7 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         let order = systemList.map(\.rawValue)
         try writeArtifacts(report, order: order)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try report.sortedKeysJSON())
         } else {
             print(MarkdownTable.render(report, order: order))
         }

@@ -74,9 +74,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         for mode in modes {
             let report = try await measure(location, mode: mode, logger: logger)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                print(try report.sortedKeysJSON())
             } else {
                 print(report.text)
             }

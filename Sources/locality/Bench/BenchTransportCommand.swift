@@ -84,9 +84,7 @@ struct BenchTransportCommand: AsyncParsableCommand {
             ratioVsRedis: redis.map { ($0 > 0 ? throughput / $0 : 0) }.map { ($0 * 1000).rounded() / 1000 }
         )
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try report.sortedKeysJSON())
         } else {
             print(report.text)
         }

@@ -48,10 +48,7 @@ struct MembersCommand: AsyncParsableCommand {
                 metadata: String(decoding: $0.metadata, as: UTF8.self))
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(ViewJSON(responder: view.responder.description, members: members))
-            print(String(decoding: data, as: UTF8.self))
+            print(try ViewJSON(responder: view.responder.description, members: members).sortedKeysJSON())
         } else {
             print("NAME".padding(12) + "UID".padding(18) + "ADDRESS".padding(24) + "STATUS".padding(9) + "INCARNATION")
             for member in members {

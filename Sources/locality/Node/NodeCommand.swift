@@ -205,7 +205,7 @@ struct NodeCommand: AsyncParsableCommand {
     /// `transport=host:port` (and `http=host:port` with a gateway), then the operator's `--metadata` pairs.
     private func gossipMetadata(transport: NodeAddress) -> [UInt8] {
         // The gateway's address (when its port is fixed) lets dashboards reach every node.
-        let gateway = http.flatMap(NodeAddress.init(parsing:)).flatMap { $0.port == 0 ? nil : $0 }
+        let gateway = http.flatMap(NodeAddress.init(parsing:))  // a port-0 address does not parse
         let advertised = MembershipRingFeed.metadata(transport: transport, extra: gateway.map { ["http": "\($0)"] } ?? [:])
         return metadata.isEmpty ? advertised : advertised + Array(",\(metadata)".utf8)
     }
