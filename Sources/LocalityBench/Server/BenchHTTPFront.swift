@@ -22,31 +22,29 @@ public enum BenchHTTPFront {
                   abs(move.delta) <= MoveRequest.maxDelta else {
                 return errorResponse(.badRequest, LocalityError(.badRequest, "body must be {\"delta\": n} with |n| ≤ \(MoveRequest.maxDelta)"))
             }
-            do {
-                return viewResponse(key: key, state: try await backend.move(key: key, delta: move.delta))
-            } catch {
-                return failure(error)
-            }
+            return await answer(key) { try await backend.move(key: key, delta: move.delta) }
         }
-        router.get("/v1/sessions/:key") { _, context -> Response in
-            let key = try context.parameters.require("key")
-            guard validKey(key) else { return badKey(key) }
-            do {
-                return viewResponse(key: key, state: try await backend.view(key: key))
-            } catch {
-                return failure(error)
-            }
-        }
-        router.get("/v1/stored/:key") { _, context -> Response in
-            let key = try context.parameters.require("key")
-            guard validKey(key) else { return badKey(key) }
-            do {
-                return viewResponse(key: key, state: try await backend.stored(key: key))
-            } catch {
-                return failure(error)
-            }
-        }
+        router.get("/v1/sessions/:key") { _, context in try await read(context) { try await backend.view(key: $0) } }
+        router.get("/v1/stored/:key") { _, context in try await read(context) { try await backend.stored(key: $0) } }
         return router
+    }
+
+    /// A read route: the key from the path, checked, then `operation`'s state as a view.
+    static func read(
+        _ context: BasicRequestContext, _ operation: (String) async throws -> SessionState
+    ) async throws -> Response {
+        let key = try context.parameters.require("key")
+        guard validKey(key) else { return badKey(key) }
+        return await answer(key) { try await operation(key) }
+    }
+
+    /// The view of the state `operation` returns, or the error answer for what it throws.
+    static func answer(_ key: String, _ operation: () async throws -> SessionState) async -> Response {
+        do {
+            return viewResponse(key: key, state: try await operation())
+        } catch {
+            return failure(error)
+        }
     }
 
     /// Keys are 1…64 characters of `A-Z a-z 0-9 _ -` (they go into JSON unescaped).
