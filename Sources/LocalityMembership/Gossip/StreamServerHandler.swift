@@ -69,17 +69,17 @@ final class StreamServerHandler: ChannelInboundHandler {
     private let connections: InboundConnections
     private let serve: @Sendable ([UInt8]) async -> FrameOutcome
     private let onOverload: @Sendable () -> Void
-    private let maxQueuedFrames: Int
+    /// Frames of one connection waiting for the node, at most.
+    static let maxQueuedFrames = 4
     private var admitted = false
     private var queued = 0
     private var tail: EventLoopFuture<Void>?
 
     init(
-        connections: InboundConnections, maxQueuedFrames: Int = 4,
+        connections: InboundConnections,
         serve: @escaping @Sendable ([UInt8]) async -> FrameOutcome, onOverload: @escaping @Sendable () -> Void
     ) {
         self.connections = connections
-        self.maxQueuedFrames = maxQueuedFrames
         self.serve = serve
         self.onOverload = onOverload
     }
@@ -102,7 +102,7 @@ final class StreamServerHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard admitted else { return }
-        guard queued < maxQueuedFrames else {
+        guard queued < Self.maxQueuedFrames else {
             onOverload()
             context.close(promise: nil)
             return

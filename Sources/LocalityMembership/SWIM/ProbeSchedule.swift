@@ -44,7 +44,8 @@ struct ProbeSchedule: Sendable {
         return Timestamp(nanoseconds: start &- clockOffset.nanoseconds &+ phase.nanoseconds)
     }
 
-    /// The member to probe in `epoch`: the slot at `offset` past this member's own ring position.
+    /// The member to probe in `epoch`: the one `1 + epoch mod (N − 1)` places past this
+    /// member's own ring position.
     func target(epoch: Int64, table: MemberTable) -> Int32? {
         let count = table.ring.count
         guard count > 0 else { return nil }

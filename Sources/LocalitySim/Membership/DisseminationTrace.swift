@@ -34,14 +34,12 @@ public struct CrashBreakdown: Sendable, Hashable {
 /// Records, for the crashed members, the first ping sent to them and how each live member
 /// learned their death. Fed by `SimEngine.tracer` and the experiment's observer.
 final class DisseminationTrace {
-    let index: [NodeID: Int]
     let crashTimes: [Int: Timestamp]
     private(set) var firstPing: [Int: Timestamp] = [:]
     private(set) var learnedVia: [Int: [Int: LearnedVia]] = [:]
     private var cause: LearnedVia = .timer
 
-    init(index: [NodeID: Int], crashTimes: [Int: Timestamp]) {
-        self.index = index
+    init(crashTimes: [Int: Timestamp]) {
         self.crashTimes = crashTimes
     }
 
@@ -84,7 +82,7 @@ final class DisseminationTrace {
         return CrashBreakdown(
             firstPingAfter: firstPing[subject].map { ($0 - crashTime).seconds },
             known50After: known(0.5), known90After: known(0.9), known99After: known(0.99),
-            known100After: marks.count == live.count ? known(1) : nil,
+            known100After: known(1),
             lastLearnedVia: last.flatMap { learnedVia[subject]?[$0] }, learnedVia: counts)
     }
 }

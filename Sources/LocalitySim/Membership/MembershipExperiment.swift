@@ -85,7 +85,7 @@ public struct MembershipExperiment: Sendable {
         engine.observer = { observer, time, event in tracker.observe(observer, time, event) }
         var health: HealthSample?
         if breakdown {
-            let trace = DisseminationTrace(index: tracker.index, crashTimes: crashTimes)
+            let trace = DisseminationTrace(crashTimes: crashTimes)
             tracker.trace = trace
             engine.tracer = { trace.step($0) }
             // Local health of the running members, sampled once per simulated second.
