@@ -73,13 +73,9 @@ enum PlacedCluster {
         try await until("directories follow the new view") { nodes.allSatisfy { $0.directory.ring == $0.resolver.ring } }
     }
 
-    /// Polls `condition` every 10 ms for up to 30 s (no fixed sleeps).
+    /// Polls `condition` for up to 30 s (no fixed sleeps).
     static func until(_ what: String, _ condition: () -> Bool) async throws {
-        for _ in 0..<3_000 {
-            if condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("timed out waiting until \(what)")
+        if await !Fixture.eventually(seconds: 30, condition) { Issue.record("timed out waiting until \(what)") }
     }
 
     /// Nodes hosting an activation of `counter/key`.

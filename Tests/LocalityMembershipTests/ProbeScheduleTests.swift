@@ -11,10 +11,7 @@ import Testing
         var result: [Int64: [(prober: Int, target: Int)]] = [:]
         let end = Timestamp.zero + .seconds(epochs)
         for i in 0..<members {
-            var core = try! SWIMCore(
-                id: SWIMFixture.id(i), address: SWIMFixture.address(i), metadata: [], settings: SWIMSettings(),
-                random: SeededRandom(seed: UInt64(7 * i + 1)), now: .zero)
-            _ = core.bootstrap((0..<members).filter { $0 != i }.map { SWIMFixture.state($0) }, now: .zero)
+            var core = SWIMFixture.core(member: i, knowing: (0..<members).filter { $0 != i }, seed: UInt64(7 * i + 1))
             var ticks = 0
             while core.nextDeadline < end, ticks < 100_000 {
                 ticks += 1
@@ -65,10 +62,7 @@ import Testing
 
     @Test func ringFollowsJoinsAndDeathsInTheSameOrderOnEveryMember() {
         var a = SWIMFixture.core(peers: 6)
-        var b = try! SWIMCore(
-            id: SWIMFixture.id(3), address: SWIMFixture.address(3), metadata: [], settings: SWIMSettings(),
-            random: SeededRandom(seed: 9), now: .zero)
-        _ = b.bootstrap([0, 1, 2, 4, 5, 6].map { SWIMFixture.state($0) }, now: .zero)
+        var b = SWIMFixture.core(member: 3, knowing: [0, 1, 2, 4, 5, 6], seed: 9)
         func order(_ core: SWIMCore) -> [NodeID] { core.table.ring.slots.map { core.table[$0].id } }
         // a (member 0) and b (member 3) each see the others: the rings minus each other agree.
         #expect(order(a).filter { $0 != SWIMFixture.id(3) } == order(b).filter { $0 != SWIMFixture.id(0) })

@@ -20,11 +20,24 @@ enum SWIMFixture {
 
     /// Member 0 with members 1...peers already known (no gossip queued).
     static func core(peers: Int, settings: SWIMSettings = SWIMSettings(), seed: UInt64 = 1) -> SWIMCore {
+        core(member: 0, knowing: Array(1...max(1, peers)), settings: settings, seed: seed)
+    }
+
+    /// Member `member` with the members `known` already known (no gossip queued).
+    static func core(member: Int, knowing known: [Int], settings: SWIMSettings = SWIMSettings(), seed: UInt64) -> SWIMCore {
         var core = try! SWIMCore(
-            id: id(0), address: address(0), metadata: [], settings: settings, random: SeededRandom(seed: seed),
+            id: id(member), address: address(member), metadata: [], settings: settings, random: SeededRandom(seed: seed),
             now: .zero)
-        _ = core.bootstrap((1...max(1, peers)).map { state($0) }, now: .zero)
+        _ = core.bootstrap(known.map { state($0) }, now: .zero)
         return core
+    }
+
+    /// Probing far away and no push-pull: only gossip and suspicion timers make a core act.
+    static func quietSettings() -> SWIMSettings {
+        var settings = SWIMSettings()
+        settings.probeInterval = .seconds(1000)
+        settings.pushPullInterval = .zero
+        return settings
     }
 
     static func envelope(from i: Int, _ message: SWIMMessage, gossip: [GossipUpdate] = []) -> SWIMEnvelope {

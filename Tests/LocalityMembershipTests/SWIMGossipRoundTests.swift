@@ -6,16 +6,8 @@ import Testing
 /// Gossip rounds (SWIM §4.1; memberlist state.go gossip): the ticker's phase and the
 /// choice of targets.
 @Suite struct SWIMGossipRoundTests {
-    /// Probing far away and no push-pull: only gossip makes the core act.
-    func quietSettings() -> SWIMSettings {
-        var settings = SWIMSettings()
-        settings.probeInterval = .seconds(1000)
-        settings.pushPullInterval = .zero
-        return settings
-    }
-
     @Test func anUpdateAfterAQuietSpellIsGossipedOnTheTickerPhaseNotTakenForAStall() throws {
-        var core = SWIMFixture.core(peers: 10, settings: quietSettings())
+        var core = SWIMFixture.core(peers: 10, settings: SWIMFixture.quietSettings())
         let quietUntil = Timestamp.zero + .seconds(20)
         try #require(core.nextDeadline > quietUntil)
         // A join arrives after 20 s with nothing to gossip.
@@ -33,7 +25,7 @@ import Testing
     }
 
     @Test func aRealStallIsStillDetected() {
-        var core = SWIMFixture.core(peers: 10, settings: quietSettings())
+        var core = SWIMFixture.core(peers: 10, settings: SWIMFixture.quietSettings())
         let join = GossipUpdate(state: SWIMFixture.state(11), origin: SWIMFixture.id(1))
         _ = core.receive(SWIMFixture.envelope(from: 1, .gossip, gossip: [join]), now: .zero + .seconds(1))
         // The gossip round was due within 200 ms; the member only runs 5 s later.
@@ -44,7 +36,7 @@ import Testing
     }
 
     @Test func roundsReachRecentlyDeadMembersButNeitherLongDeadNorLeftOnes() {
-        var settings = quietSettings()
+        var settings = SWIMFixture.quietSettings()
         settings.reapAfter = .seconds(120)
         settings.gossipToTheDeadTime = .seconds(30)
         var core = SWIMFixture.core(peers: 10, settings: settings)

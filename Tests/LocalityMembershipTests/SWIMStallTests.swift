@@ -7,9 +7,7 @@ import Testing
 /// a deadline the core itself placed in the past is not a stall.
 @Suite struct SWIMStallTests {
     @Test func confirmationsThatShortenASuspicionBelowItsAgeDeclareDeathAtOnceWithoutAStall() {
-        var settings = SWIMSettings()
-        settings.probeInterval = .seconds(1000)
-        settings.pushPullInterval = .zero
+        var settings = SWIMFixture.quietSettings()
         // The minimum suspicion scales with the probe interval: keep it at the 3 s floor.
         settings.suspicionMult = 0
         var core = SWIMFixture.core(peers: 10, settings: settings)
