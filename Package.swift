@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "LocalityStorage", targets: ["LocalityStorage"]),
         .library(name: "LocalityActors", targets: ["LocalityActors"]),
         .library(name: "LocalityGateway", targets: ["LocalityGateway"]),
+        .library(name: "LocalityServer", targets: ["LocalityServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -39,6 +40,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -175,10 +180,30 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // A node as a library: configuration (flags > LOCALITY_* environment > file) and the
+        // kinds a program hosts, assembled into one swift-service-lifecycle Service.
+        .target(
+            name: "LocalityServer",
+            dependencies: [
+                "LocalityCore",
+                "LocalityMembership",
+                "LocalityPlacement",
+                "LocalityTransport",
+                "LocalityRouting",
+                "LocalityStorage",
+                "LocalityActors",
+                "LocalityGateway",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Realistic services built on LocalityActors, used by the tests and by `locality demo`.
         .target(
             name: "LocalityExamples",
-            dependencies: ["LocalityActors", "LocalityCore", "LocalityStorage"],
+            dependencies: ["LocalityActors", "LocalityCore", "LocalityStorage", "LocalityServer"],
             path: "Examples/PlayerStats"
         ),
         // `locality bench stateful`: workload, HTTP front, baselines (PostgreSQL, Redis), load generator, reports.
@@ -212,6 +237,8 @@ let package = Package(
                 "LocalityExamples",
                 "LocalityGateway",
                 "LocalityBench",
+                "LocalityServer",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -260,6 +287,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "LocalityServerTests",
+            dependencies: [
+                "LocalityServer", "LocalityActors", "LocalityCore",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,4 +1,5 @@
 import LocalityActors
+import LocalityServer
 
 /// Every example actor kind, registered at once (what `locality node` hosts).
 public enum ExampleKinds {
@@ -7,4 +8,10 @@ public enum ExampleKinds {
         try PlayerStats.register(on: system)
         try Counter.register(on: system)
     }
+
+    /// The example kinds as a node hosts them: `player` and `counter`.
+    public static let all: [ActorKind] = [
+        ActorKind(name: PlayerStats.kind) { try PlayerStats.register(on: $0) },
+        ActorKind(name: Counter.kind) { try Counter.register(on: $0) },
+    ]
 }

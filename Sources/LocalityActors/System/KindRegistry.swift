@@ -93,8 +93,12 @@ final class KindRegistry: Sendable {
 
     func add(_ registration: KindRegistration) throws {
         try state.withLock { state in
-            if let existing = state.byKind[registration.kind], existing.type != registration.type {
-                throw LocalityError(.badRequest, "kind \(registration.kind) is already registered for another type")
+            if let existing = state.byKind[registration.kind] {
+                throw LocalityError(
+                    .badRequest,
+                    existing.type == registration.type
+                        ? "kind \(registration.kind) is registered twice"
+                        : "kind \(registration.kind) is already registered for another type")
             }
             if let kind = state.kindByType[registration.type], kind != registration.kind {
                 throw LocalityError(.badRequest, "type is already registered as kind \(kind)")

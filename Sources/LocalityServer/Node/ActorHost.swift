@@ -1,6 +1,5 @@
 import LocalityActors
 import LocalityCore
-import LocalityExamples
 import LocalityMembership
 import LocalityPlacement
 import LocalityRouting
@@ -9,9 +8,9 @@ import LocalityTransport
 import Logging
 import ServiceLifecycle
 
-/// The virtual-actor side of `locality node`: node transport, handle-or-forward router,
+/// The virtual-actor side of a `LocalityNode`: node transport, handle-or-forward router,
 /// a ring fed by gossip (`MembershipRingFeed`: members advertise `transport=host:port`
-/// in their metadata) and a `ClusterSystem` hosting the example kinds, on one state store.
+/// in their metadata) and a `ClusterSystem` hosting the program's kinds, on one state store.
 ///
 /// Lifecycle: `start` binds the transport (so the gossip metadata can carry its real
 /// port); `follow(_:)` feeds the ring from gossip; as a `Service`, `run` waits for the
@@ -44,10 +43,10 @@ final class ActorHost: Service, Sendable {
     /// Builds the runtime on `store` and binds the transport at `transport` (port 0: any).
     static func start(
         id: NodeID, clusterKey: [UInt8], transport bindAddress: NodeAddress, store: any StateStore,
-        settings: ActorSettings, logger: Logger
+        settings: ActorSettings, kinds: [ActorKind], logger: Logger
     ) async throws -> ActorHost {
         let system = ClusterSystem(node: id, settings: settings, stateStore: store, logger: Logger(label: "locality.actors"))
-        try ExampleKinds.register(on: system)
+        for kind in kinds { try kind.register(system) }
         let resolver = RingOwnerResolver()
         let router = Router(local: id, resolver: resolver, addresses: resolver, handler: system.callHandler)
         // Directory-backed placement: the transport also serves this node's directory partition.

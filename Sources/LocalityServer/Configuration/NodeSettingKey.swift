@@ -1,0 +1,112 @@
+/// One setting of a node, under one name everywhere: the configuration key in a JSON or
+/// YAML file (`probe-interval-ms`), the command-line flag (`--probe-interval-ms`) and the
+/// environment variable (`LOCALITY_PROBE_INTERVAL_MS`).
+///
+/// Precedence, highest first: flags, then environment variables, then the file, then the
+/// default. `NodeSettingKey.all` is the whole list; the configuration file may hold no
+/// other key (a misspelled key stops the node at start).
+public struct NodeSettingKey: Sendable, Hashable, CustomStringConvertible {
+    /// How a setting's value is written.
+    public enum ValueType: String, Sendable, Hashable {
+        /// Text.
+        case string
+        /// A whole number.
+        case int
+        /// A number with an optional fraction.
+        case double
+        /// A list: an array in a file, comma-separated in a flag or an environment variable.
+        case stringList = "list"
+    }
+
+    /// The key in a configuration file, and the long flag without its dashes.
+    public let name: String
+    /// How its value is written.
+    public let type: ValueType
+    /// What values are allowed, and the default (shown in errors and in the docs).
+    public let allowed: String
+    /// Whether the value is a secret (never logged).
+    public let isSecret: Bool
+
+    init(_ name: String, _ type: ValueType, _ allowed: String, secret: Bool = false) {
+        self.name = name
+        self.type = type
+        self.allowed = allowed
+        self.isSecret = secret
+    }
+
+    /// The command-line flag: `--` and the key.
+    public var flag: String { "--\(name)" }
+
+    /// The environment variable: `LOCALITY_` and the key in upper case, dashes as underscores.
+    public var environmentVariable: String {
+        "LOCALITY_" + name.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+    }
+
+    public var description: String { name }
+}
+
+extension NodeSettingKey {
+    // Identity and membership.
+    /// This node's name, unique among live members. Required.
+    public static let nodeName = NodeSettingKey("name", .string, "1…255 UTF-8 bytes; required")
+    /// host:port to listen on for gossip (UDP and TCP), advertised to peers. Required.
+    public static let bind = NodeSettingKey("bind", .string, "host:port with a port in 1…65535; required")
+    /// Members to join through.
+    public static let seeds = NodeSettingKey("seeds", .stringList, "a list of host:port (default: none, a cluster of one)")
+    /// File holding the cluster key.
+    public static let clusterKeyFile = NodeSettingKey(
+        "cluster-key-file", .string, "a readable file with one or two keys, hex or base64, 16…1024 bytes each; this or cluster-key is required")
+    /// The cluster key itself (for a secret passed as an environment variable).
+    public static let clusterKey = NodeSettingKey(
+        "cluster-key", .string, "one key, hex or base64, 16…1024 bytes; this or cluster-key-file is required", secret: true)
+    /// Metadata gossiped with this member.
+    public static let metadata = NodeSettingKey("metadata", .string, "UTF-8 text, key=value pairs separated by commas (default: empty)")
+    /// Log level of the `locality` executable.
+    public static let logLevel = NodeSettingKey("log-level", .string, "trace, debug, info, notice, warning, error or critical (default: info)")
+
+    // SWIM.
+    /// SWIM probe interval.
+    public static let probeIntervalMs = NodeSettingKey("probe-interval-ms", .int, "milliseconds, a whole number ≥ 1 (default: 1000)")
+    /// SWIM probe timeout.
+    public static let probeTimeoutMs = NodeSettingKey("probe-timeout-ms", .int, "milliseconds, a whole number ≥ 1 (default: 500)")
+    /// Gossip interval.
+    public static let gossipIntervalMs = NodeSettingKey("gossip-interval-ms", .int, "milliseconds, a whole number ≥ 1 (default: 200)")
+    /// Lifeguard suspicion multiplier.
+    public static let suspicionMult = NodeSettingKey("suspicion-mult", .double, "a number > 0 (default: 4)")
+
+    // Transport, gateway, store.
+    /// Node transport address.
+    public static let transport = NodeSettingKey(
+        "transport", .string, "host:port, port 0 picks one (default: the bind host, its port + 1000)")
+    /// HTTP gateway address.
+    public static let http = NodeSettingKey("http", .string, "host:port, port 0 picks one (default: no gateway)")
+    /// Most open HTTP connections.
+    public static let httpMaxConnections = NodeSettingKey("http-max-connections", .int, "a whole number ≥ 1 (default: 16384)")
+    /// HTTP idle timeout.
+    public static let httpIdleTimeoutS = NodeSettingKey("http-idle-timeout-s", .int, "seconds, a whole number ≥ 1 (default: 30)")
+    /// Where actor state lives.
+    public static let store = NodeSettingKey(
+        "store", .string, "memory, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?table=NAME] (default: sqlite:<data-dir>/state.sqlite)",
+        secret: true)
+    /// This node's directory.
+    public static let dataDir = NodeSettingKey("data-dir", .string, "a directory path (default: ./locality-data/<name>)")
+
+    // Actors.
+    /// Idle time before deactivation.
+    public static let idleTimeoutS = NodeSettingKey("idle-timeout-s", .int, "seconds, a whole number ≥ 1 (default: 900)")
+    /// Most live activations.
+    public static let maxActivations = NodeSettingKey("max-activations", .int, "a whole number ≥ 1 (default: 1000000)")
+    /// Where a new activation goes.
+    public static let placement = NodeSettingKey("placement", .string, "hash, prefer-local or two-choices (default: hash)")
+
+    /// Every setting, in the order the docs list them.
+    public static let all: [NodeSettingKey] = [
+        nodeName, bind, seeds, clusterKeyFile, clusterKey, metadata, logLevel,
+        probeIntervalMs, probeTimeoutMs, gossipIntervalMs, suspicionMult,
+        transport, http, httpMaxConnections, httpIdleTimeoutS, store, dataDir,
+        idleTimeoutS, maxActivations, placement,
+    ]
+
+    /// The setting named `name`, nil for a name that is not a key.
+    public static func named(_ name: String) -> NodeSettingKey? { all.first { $0.name == name } }
+}

@@ -1,0 +1,152 @@
+import Configuration
+import Foundation
+import LocalityActors
+import LocalityCore
+import LocalityMembership
+import LocalityStorage
+import Logging
+
+/// Reads and checks each `NodeSettingKey` through one `ConfigReader`, and names the layer
+/// a value came from (flag, environment variable or file) when it is wrong.
+struct SettingsReader {
+    let config: ConfigReader
+    let flags: [String: String]
+    let environment: [String: String]
+    let file: ConfigurationFile?
+
+    /// Where the value of `key` in force came from, and as what text.
+    func origin(of key: NodeSettingKey) -> (source: String, value: String)? {
+        if let value = flags[key.name] { return ("flag \(key.flag)", value) }
+        if let value = environment[key.environmentVariable] { return ("environment variable \(key.environmentVariable)", value) }
+        if let file, let value = file.entries[key.name] { return ("file \(file.path)", value) }
+        return nil
+    }
+
+    func error(_ key: NodeSettingKey, problem: String) -> NodeConfigurationError {
+        let origin = origin(of: key)
+        return NodeConfigurationError(key: key, value: origin?.value, source: origin?.source, problem: problem)
+    }
+
+    func string(_ key: NodeSettingKey) -> String? { config.string(forKey: ConfigKey([key.name]), isSecret: key.isSecret) }
+    func int(_ key: NodeSettingKey) -> Int? { config.int(forKey: ConfigKey([key.name])) }
+    func double(_ key: NodeSettingKey) -> Double? { config.double(forKey: ConfigKey([key.name])) }
+    func list(_ key: NodeSettingKey) -> [String]? { config.stringArray(forKey: ConfigKey([key.name])) }
+
+    /// A whole number ≥ 1.
+    func positive(_ key: NodeSettingKey, errors: inout [NodeConfigurationError]) -> Int? {
+        guard let value = int(key) else { return nil }
+        guard value >= 1 else {
+            errors.append(error(key, problem: "must be at least 1"))
+            return nil
+        }
+        return value
+    }
+
+    /// A `host:port` with a real port; with `allowPortZero`, port 0 too (pick a free one).
+    func address(_ key: NodeSettingKey, allowPortZero: Bool, errors: inout [NodeConfigurationError]) -> NodeAddress? {
+        guard let text = string(key) else { return nil }
+        guard let address = NodeAddress(parsing: text) ?? (allowPortZero ? Self.portZero(text) : nil) else {
+            errors.append(error(key, problem: "not host:port"))
+            return nil
+        }
+        return address
+    }
+
+    /// `host:0` as an address with port 0 (`NodeAddress(parsing:)` takes 1…65535 only).
+    static func portZero(_ text: String) -> NodeAddress? {
+        guard let colon = text.lastIndex(of: ":"), text[text.index(after: colon)...] == "0" else { return nil }
+        return NodeAddress(parsing: String(text[..<colon]) + ":1").map { NodeAddress(host: $0.host, port: 0) }
+    }
+
+    /// The whole configuration, or nil with `errors` saying why.
+    func read(errors: inout [NodeConfigurationError]) -> NodeConfiguration? {
+        let name = string(.nodeName)
+        if name == nil { errors.append(error(.nodeName, problem: "missing")) }
+        if let name, !(1...255).contains(name.utf8.count) { errors.append(error(.nodeName, problem: "must be 1…255 UTF-8 bytes")) }
+        let bind = address(.bind, allowPortZero: false, errors: &errors)
+        if bind == nil, string(.bind) == nil { errors.append(error(.bind, problem: "missing")) }
+        let keyring = readKeyring(errors: &errors)
+        var seeds: [NodeAddress] = []
+        for text in list(.seeds) ?? [] {
+            guard let seed = NodeAddress(parsing: text) else {
+                errors.append(error(.seeds, problem: "'\(text)' is not host:port"))
+                continue
+            }
+            seeds.append(seed)
+        }
+        var logLevel = Logger.Level.info
+        if let text = string(.logLevel) {
+            if let level = Logger.Level(rawValue: text) { logLevel = level } else { errors.append(error(.logLevel, problem: "unknown level")) }
+        }
+        var swim = SWIMSettings()
+        if let value = positive(.probeIntervalMs, errors: &errors) { swim.probeInterval = .milliseconds(value) }
+        if let value = positive(.probeTimeoutMs, errors: &errors) { swim.probeTimeout = .milliseconds(value) }
+        if let value = positive(.gossipIntervalMs, errors: &errors) { swim.gossipInterval = .milliseconds(value) }
+        if let value = double(.suspicionMult) {
+            if value > 0, value.isFinite { swim.suspicionMult = value } else { errors.append(error(.suspicionMult, problem: "must be a number > 0")) }
+        }
+        let transport = address(.transport, allowPortZero: true, errors: &errors)
+        let http = address(.http, allowPortZero: true, errors: &errors)
+        let httpMaxConnections = positive(.httpMaxConnections, errors: &errors)
+        let httpIdleTimeoutS = positive(.httpIdleTimeoutS, errors: &errors)
+        var store: StateStoreLocation?
+        if let text = string(.store) {
+            do { store = try StateStoreLocation(parsing: text) } catch { errors.append(self.error(.store, problem: (error as? LocalityError)?.message ?? "\(error)")) }
+        }
+        var actors = ActorSettings()
+        if let value = positive(.idleTimeoutS, errors: &errors) { actors.idleTimeout = .seconds(value) }
+        if let value = positive(.maxActivations, errors: &errors) { actors.maxActivations = value }
+        if let text = string(.placement) {
+            // Two-choices draws from a stream seeded with the node's uid (random per start).
+            if ["hash", "prefer-local", "two-choices"].contains(text), let mode = ActorPlacement(name: text) {
+                actors.placement = mode
+            } else {
+                errors.append(error(.placement, problem: "unknown placement"))
+            }
+        }
+        actors.collectionQuantum = min(actors.collectionQuantum, max(.seconds(1), actors.idleTimeout / 4))
+        guard let name, let bind, let keyring else { return nil }
+        var configuration = NodeConfiguration(name: name, bind: bind, keyring: keyring)
+        configuration.seeds = seeds
+        configuration.metadata = string(.metadata) ?? ""
+        configuration.logLevel = logLevel
+        configuration.swim = swim
+        configuration.transport = transport
+        configuration.http = http
+        if let httpMaxConnections { configuration.httpMaxConnections = httpMaxConnections }
+        if let httpIdleTimeoutS { configuration.httpIdleTimeout = .seconds(httpIdleTimeoutS) }
+        configuration.store = store
+        configuration.dataDirectory = string(.dataDir)
+        configuration.actors = actors
+        if transport == nil, bind.port + 1000 > 65_535 {
+            errors.append(error(.transport, problem: "missing, and its default (bind port + 1000) is not a port"))
+        }
+        return configuration
+    }
+
+    /// The keyring from `cluster-key` (the key itself) or `cluster-key-file`.
+    private func readKeyring(errors: inout [NodeConfigurationError]) -> ClusterKeyring? {
+        if let text = string(.clusterKey) {
+            do {
+                return try ClusterKeyring(fileText: text)
+            } catch {
+                errors.append(self.error(.clusterKey, problem: error.message))
+                return nil
+            }
+        }
+        guard let path = string(.clusterKeyFile) else {
+            errors.append(error(.clusterKeyFile, problem: "missing (set cluster-key-file or cluster-key)"))
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            errors.append(error(.clusterKeyFile, problem: "cannot read the file as UTF-8 text"))
+            return nil
+        }
+        do {
+            return try ClusterKeyring(fileText: text)
+        } catch {
+            errors.append(self.error(.clusterKeyFile, problem: error.message))
+            return nil
+        }
+    }
+}

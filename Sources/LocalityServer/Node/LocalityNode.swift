@@ -1,0 +1,183 @@
+import Foundation
+import LocalityActors
+import LocalityCore
+import LocalityGateway
+import LocalityMembership
+import LocalityRouting
+import LocalityStorage
+import LocalityTransport
+import Logging
+import ServiceLifecycle
+
+/// A Locality node built from a `NodeConfiguration` and the actor kinds a program hosts:
+/// gossip membership (SWIM + Lifeguard), the node transport, the handle-or-forward router
+/// fed by the ring, a `ClusterSystem` on the configured state store, and optionally the
+/// HTTP gateway. It runs as one swift-service-lifecycle `Service`.
+///
+/// ```swift
+/// let configuration = try await NodeConfiguration.load(file: "node.yaml")
+/// let node = try await LocalityNode.start(configuration, kinds: [
+///     ActorKind(Cart.self, name: "cart") { id, system in Cart(actorSystem: system, id: id) },
+/// ])
+/// let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+///
+/// Typed calls from Swift go through `actor(_:id:)`: the reference is routed to the
+/// actor's owner, wherever in the cluster that is.
+///
+/// Lifecycle: `start` opens the store, binds the transport and checks the kinds (nothing
+/// listens for gossip or HTTP yet); `run` joins the cluster and serves until graceful
+/// shutdown, which drains in order: the gateway stops (finishing accepted requests), the
+/// actors deactivate (each flushes its state), the node leaves the cluster, then the
+/// transport stops and the store closes. A node runs once; if `run` is never called,
+/// call `close()`.
+public final class LocalityNode: Service, Sendable {
+    /// The configuration the node started with.
+    public let configuration: NodeConfiguration
+    /// This node's id (its name and a random uid per start).
+    public let id: NodeID
+    /// The virtual-actor runtime: typed references, activation counts, the state store.
+    public var system: ClusterSystem { host.system }
+    /// The gossip member (its view: `membership.members()`).
+    public let membership: GossipMembership
+    /// Where the node transport listens (its real port when configured with port 0).
+    public var transportAddress: NodeAddress { host.transportAddress }
+    /// The HTTP gateway, when configured (its real port: `gateway?.boundPort`).
+    public let gateway: GatewayServer?
+    let host: ActorHost
+    private let logger: Logger
+
+    private init(configuration: NodeConfiguration, id: NodeID, host: ActorHost, membership: GossipMembership, gateway: GatewayServer?, logger: Logger) {
+        self.configuration = configuration
+        self.id = id
+        self.host = host
+        self.membership = membership
+        self.gateway = gateway
+        self.logger = logger
+    }
+
+    /// Opens the store, registers `kinds`, binds the transport and builds the gossip
+    /// member and the gateway. Throws `LocalityError(.badRequest)` for kinds that cannot be
+    /// hosted together (a name twice, a name a gateway path cannot carry), and the store's
+    /// or socket's error when those fail; nothing stays open after a throw.
+    ///
+    /// With a gateway configured, `LocalityMetrics.bootstrap()` installs the Prometheus
+    /// export of swift-metrics (once per process) unless `bootstrapMetrics` is false, for
+    /// a program that bootstraps its own metrics backend first.
+    public static func start(
+        _ configuration: NodeConfiguration, kinds: [ActorKind], bootstrapMetrics: Bool = true,
+        logger: Logger = Logger(label: "locality.node")
+    ) async throws -> LocalityNode {
+        if let problem = ActorKind.problem(with: kinds) { throw LocalityError(.badRequest, problem) }
+        // Before any layer creates its instruments: the gateway's /metrics exports them all.
+        if configuration.http != nil, bootstrapMetrics { LocalityMetrics.bootstrap() }
+        var logger = logger
+        logger[metadataKey: "node"] = "\(configuration.name)"
+        let id = NodeID(name: configuration.name, uid: UInt64.random(in: 1...UInt64.max))
+        let store = try await openStore(configuration, logger: logger)
+        let host: ActorHost
+        do {
+            let clusterKey = configuration.keyring.primary.withUnsafeBytes { Array($0) }
+            host = try await ActorHost.start(
+                id: id, clusterKey: clusterKey, transport: try configuration.transportAddress(), store: store,
+                settings: configuration.actors, kinds: kinds, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        do {
+            let membership = try GossipMembership(
+                name: configuration.name, address: configuration.bind, seeds: configuration.seeds, keyring: configuration.keyring,
+                metadata: gossipMetadata(configuration, transport: host.transportAddress), swim: configuration.swim, uid: id.uid,
+                logger: Logger(label: "locality.gossip"))
+            let gateway = configuration.http.map { makeGateway($0, configuration: configuration, host: host, membership: membership) }
+            return LocalityNode(configuration: configuration, id: id, host: host, membership: membership, gateway: gateway, logger: logger)
+        } catch {
+            await host.close()
+            throw error
+        }
+    }
+
+    /// A typed reference to the actor `id` of `type`'s kind, routed to its owner. No
+    /// network call and no activation happen here: the first call activates it.
+    public func actor<A: VirtualActor>(_ type: A.Type, id: String) throws -> A {
+        try system.actor(type, id: id)
+    }
+
+    /// Joins the cluster and serves until graceful shutdown (then drains, see the type's
+    /// doc) or cancellation; closes the transport and the store before returning.
+    public func run() async throws {
+        let feed = host.follow(membership)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: membership), .init(service: host)]
+        if let gateway {
+            let logger = logger
+            let address = configuration.http
+            services.append(.init(service: gateway.makeApplication { port in
+                logger.info("HTTP gateway listening", metadata: ["http": "\(address?.host ?? ""):\(port)"])
+            }))
+        }
+        logger.info("node started", metadata: [
+            "gossip": "\(configuration.bind)", "transport": "\(host.transportAddress)",
+            "http": "\(configuration.http.map { "\($0)" } ?? "off")", "store": "\(configuration.storeInForce)",
+        ])
+        // Graceful shutdown runs in reverse order: the gateway stops, the actors
+        // deactivate, then gossip leaves.
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            feed.cancel()
+            await host.close()
+            throw error
+        }
+        feed.cancel()
+        await host.close()
+        logger.info("node stopped")
+    }
+
+    /// Stops the transport and closes the store of a node that never ran.
+    public func close() async {
+        await host.close()
+    }
+
+    private static func openStore(_ configuration: NodeConfiguration, logger: Logger) async throws -> any StateStore {
+        let location = configuration.storeInForce
+        if case .sqlite(let path) = location {
+            let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
+        let store = try await location.open(logger: Logger(label: "locality.storage"))
+        logger.info("state store open", metadata: ["store": "\(location)"])
+        return store
+    }
+
+    /// `transport=host:port` (and `http=host:port` with a fixed gateway port), then the
+    /// configured metadata pairs.
+    private static func gossipMetadata(_ configuration: NodeConfiguration, transport: NodeAddress) -> [UInt8] {
+        // The gateway's address (when its port is fixed) lets dashboards reach every node.
+        let gateway = configuration.http.flatMap { $0.port == 0 ? nil : $0 }
+        let advertised = MembershipRingFeed.metadata(transport: transport, extra: gateway.map { ["http": "\($0)"] } ?? [:])
+        return configuration.metadata.isEmpty ? advertised : advertised + Array(",\(configuration.metadata)".utf8)
+    }
+
+    private static func makeGateway(
+        _ address: NodeAddress, configuration: NodeConfiguration, host: ActorHost, membership: GossipMembership
+    ) -> GatewayServer {
+        let resolver = host.resolver
+        let system = host.system
+        let joining = !configuration.seeds.isEmpty
+        let context = GatewayContext(
+            invoker: system,
+            localNode: host.id,
+            // Ready once the ring holds this node and, when it joins through seeds, another one.
+            isReady: { resolver.members.count >= (joining ? 2 : 1) },
+            members: { await membership.members() },
+            ring: resolver,
+            activations: { system.activeIDs.map { GatewayActivation(kind: $0.kind, key: $0.key) } })
+        var settings = GatewaySettings(host: address.host, port: address.port)
+        settings.maxConnections = configuration.httpMaxConnections
+        settings.idleTimeout = configuration.httpIdleTimeout
+        return GatewayServer(settings: settings, context: context, logger: Logger(label: "locality.gateway"))
+    }
+}
