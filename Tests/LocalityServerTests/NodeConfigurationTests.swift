@@ -156,3 +156,26 @@ import Testing
         #expect(NodeSettingKey.all.allSatisfy { !$0.allowed.isEmpty })
     }
 }
+
+/// `NodeConfiguration.load(arguments:)`, the entry for a program's own `main`.
+@Suite struct NodeArgumentsTests {
+    @Test func argumentsReadAsFlagsInBothSpellings() async throws {
+        let loaded = try await NodeConfiguration.load(
+            arguments: ["cart-service", "--name", "n1", "--bind=127.0.0.1:7001", "--cluster-key", "00112233445566778899aabbccddeeff",
+                        "--max-activations", "10"],
+            environment: ["LOCALITY_MAX_ACTIVATIONS": "20"])
+        #expect(loaded.name == "n1")
+        #expect(loaded.bind.port == 7001)
+        #expect(loaded.actors.maxActivations == 10)
+    }
+
+    @Test func anUnknownFlagOrAStrayArgumentFails() async throws {
+        do {
+            _ = try await NodeConfiguration.load(arguments: ["p", "--name", "n1", "--colour", "red", "stray"], environment: [:])
+            Issue.record("unknown arguments loaded")
+        } catch {
+            #expect(error.description.contains("unknown flag --colour"))
+            #expect(error.description.contains("unexpected argument 'stray'"))
+        }
+    }
+}
