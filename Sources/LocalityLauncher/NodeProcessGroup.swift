@@ -55,6 +55,15 @@ public final class NodeProcessGroup: @unchecked Sendable {
         processes[name] = process
     }
 
+    /// Starts `locality node <arguments> --exit-on-stdin-eof` under `name` with `environment`
+    /// added to this process's own: a node configured by its own flags, a file or the
+    /// environment rather than by `start`'s fixed flags.
+    public func startNode(name: String, arguments: [String], environment: [String: String] = [:]) throws {
+        let lifeline = Pipe()
+        lifelines.append(lifeline)
+        processes[name] = try launch(["node"] + arguments + ["--exit-on-stdin-eof"], output: "\(name).log", input: lifeline, environment: environment)
+    }
+
     /// Runs `locality <arguments>` to completion (at most `seconds`, then SIGKILL) and
     /// returns its exit status and its output.
     public func runCommand(_ arguments: [String], seconds: Double = 10) async throws -> (status: Int32, output: String) {
@@ -113,10 +122,13 @@ public final class NodeProcessGroup: @unchecked Sendable {
     /// Deletes the directory with the logs and key files.
     public func removeDirectory() { try? FileManager.default.removeItem(at: directory) }
 
-    private func launch(_ arguments: [String], output: String, input: Pipe? = nil) throws -> Process {
+    private func launch(_ arguments: [String], output: String, input: Pipe? = nil, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         if let input { process.standardInput = input }
         let log = directory.appendingPathComponent(output)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
