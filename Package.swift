@@ -294,7 +294,7 @@ let package = Package(
         .testTarget(
             name: "LocalityServerTests",
             dependencies: [
-                "LocalityServer", "LocalityActors", "LocalityCore",
+                "LocalityServer", "LocalityActors", "LocalityCore", "LocalityMembership", "LocalityLauncher",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
