@@ -296,6 +296,7 @@ let package = Package(
             dependencies: [
                 "LocalityServer", "LocalityActors", "LocalityCore", "LocalityMembership", "LocalityLauncher",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
