@@ -20,14 +20,18 @@ public protocol ActorInvoker: Sendable {
 /// The method of an actor threw: `type` names the error type; `json` is the error
 /// encoded as JSON when its type is allowed to travel (`allowRemoteError`), nil otherwise.
 public struct ActorMethodError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The error type's name: the name registered with `allowRemoteError`, else the Swift type name.
     public var type: String
+    /// The error as JSON, when its type may travel; nil otherwise.
     public var json: [UInt8]?
 
+    /// An error of `type`, with its JSON encoding when there is one.
     public init(type: String, json: [UInt8]?) {
         self.type = type
         self.json = json
     }
 
+    /// `actor method threw <type>`, then the JSON when there is one.
     public var description: String {
         "actor method threw \(type)" + (json.map { ": " + String(decoding: $0, as: UTF8.self) } ?? "")
     }

@@ -20,6 +20,7 @@ extension LocalityClock {
 
 /// The real monotonic clock (`CLOCK_MONOTONIC`), for production.
 public struct MonotonicClock: LocalityClock {
+    /// The system's monotonic clock.
     public init() {}
 
     public func now() -> Timestamp {
@@ -40,6 +41,7 @@ public struct MonotonicClock: LocalityClock {
 public final class ManualClock: LocalityClock {
     private let current: Mutex<Timestamp>
 
+    /// A clock that reads `start` until it is moved.
     public init(start: Timestamp = .zero) {
         current = Mutex(start)
     }

@@ -29,13 +29,17 @@ public struct LocalityError: Error, Hashable, Sendable, CustomStringConvertible 
         case `internal`
     }
 
+    /// The stable code: what the caller may do about it (retry, re-resolve, give up).
     public var code: Code
+    /// Human-readable detail; not stable, never parse it.
     public var message: String
 
+    /// An error with `code` and a human-readable `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// `<code>: <message>`, the code as on the wire (`not_owner: …`).
     public var description: String { "\(code.rawValue): \(message)" }
 }

@@ -9,15 +9,18 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Random per process start; distinguishes restarts of the same name.
     public var uid: UInt64
 
+    /// The identity of the process `uid` running under `name`.
     public init(name: String, uid: UInt64) {
         self.name = name
         self.uid = uid
     }
 
+    /// Orders by name, then uid (for stable, sorted member lists).
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool {
         (lhs.name, lhs.uid) < (rhs.name, rhs.uid)
     }
 
+    /// `name#uid`, the uid in hexadecimal (`n1#3f2a…`).
     public var description: String { "\(name)#\(String(uid, radix: 16))" }
 }
 
@@ -28,6 +31,7 @@ public struct NodeAddress: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Port number.
     public var port: Int
 
+    /// An address from a host (name or IP literal, IPv6 without brackets) and a port.
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
@@ -44,9 +48,11 @@ public struct NodeAddress: Hashable, Comparable, Sendable, CustomStringConvertib
         self.init(host: host, port: port)
     }
 
+    /// Orders by host, then port.
     public static func < (lhs: NodeAddress, rhs: NodeAddress) -> Bool {
         (lhs.host, lhs.port) < (rhs.host, rhs.port)
     }
 
+    /// `host:port`, with brackets around an IPv6 host (`[::1]:7001`).
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

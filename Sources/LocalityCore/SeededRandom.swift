@@ -5,6 +5,7 @@
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
+    /// A generator whose whole stream is determined by `seed`.
     public init(seed: UInt64) {
         var splitMix = seed
         func next() -> UInt64 {
@@ -17,6 +18,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         state = (next(), next(), next(), next())
     }
 
+    /// The next 64 random bits of the stream.
     public mutating func next() -> UInt64 {
         let result = rotl(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

@@ -6,22 +6,28 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Nanoseconds since the clock's origin.
     public var nanoseconds: Int64
 
+    /// The point `nanoseconds` after the clock's origin.
     public init(nanoseconds: Int64) {
         self.nanoseconds = nanoseconds
     }
 
+    /// The clock's origin (where `ManualClock` and the simulator start).
     public static let zero = Timestamp(nanoseconds: 0)
 
+    /// Whether `lhs` comes before `rhs`.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
+    /// The point `rhs` after `lhs` (wrapping, never trapping).
     public static func + (lhs: Timestamp, rhs: Duration) -> Timestamp {
         Timestamp(nanoseconds: lhs.nanoseconds &+ rhs.nanoseconds)
     }
 
+    /// The point `rhs` before `lhs` (wrapping, never trapping).
     public static func - (lhs: Timestamp, rhs: Duration) -> Timestamp {
         Timestamp(nanoseconds: lhs.nanoseconds &- rhs.nanoseconds)
     }
 
+    /// The time from `rhs` to `lhs`.
     public static func - (lhs: Timestamp, rhs: Timestamp) -> Duration {
         .nanoseconds(lhs.nanoseconds &- rhs.nanoseconds)
     }
@@ -29,6 +35,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Seconds since the origin, for reports.
     public var seconds: Double { Double(nanoseconds) / 1e9 }
 
+    /// `t+<seconds>s`, for logs and reports.
     public var description: String { "t+\(seconds)s" }
 }
 
