@@ -34,5 +34,6 @@ public struct GossipSettings: Sendable {
     /// After a graceful `leave`, keep gossiping this long so the leave reaches others. Default 1 s.
     public var leaveGracePeriod: Duration = .seconds(1)
 
+    /// Every bound and interval at its default (given on each property).
     public init() {}
 }

@@ -10,6 +10,7 @@ public struct LocalHealth: Sendable, Hashable {
     /// Exclusive upper bound of the score (memberlist `AwarenessMaxMultiplier`).
     public let maximum: Int
 
+    /// A score of 0 (healthy) that stays below `maximum` (at least 1).
     public init(maximum: Int) {
         self.maximum = max(1, maximum)
     }

@@ -3,7 +3,9 @@ import LocalityCore
 /// How the shell must carry a message: a UDP datagram, or a TCP stream (fallback probes
 /// and push-pull, memberlist net.go).
 public enum SWIMTransportKind: Sendable, Hashable {
+    /// A UDP datagram: probes, acks, nacks, ping-reqs and gossip rounds.
     case datagram
+    /// A short TCP connection: the fallback stream ping, join and periodic push-pull.
     case stream
 }
 

@@ -82,6 +82,7 @@ public struct SWIMSettings: Sendable, Hashable {
     /// limits (a firewall that rejects looks like a crash). Default true.
     public var refusedConnectionMeansDead = true
 
+    /// The defaults, chosen in docs/membership.md ("Choosing the defaults").
     public init() {}
 
     /// Confirmations K for the Lifeguard suspicion timeout (nil → memberlist's rule).

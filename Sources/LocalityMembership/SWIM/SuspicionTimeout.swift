@@ -14,6 +14,7 @@ public struct SuspicionTimeout: Sendable, Hashable {
     /// Expected confirmations K; with K < 1 the minimum applies at once.
     public var expectedConfirmations: Int
 
+    /// Explicit bounds; `maximum` is raised to `minimum` when below it.
     public init(minimum: Duration, maximum: Duration, expectedConfirmations: Int) {
         self.minimum = minimum
         self.maximum = max(minimum, maximum)

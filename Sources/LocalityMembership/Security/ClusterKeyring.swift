@@ -17,9 +17,12 @@ public struct ClusterKeyring: Sendable {
     /// Accepted on input only.
     public let accepted: SymmetricKey?
 
+    /// Shortest key accepted, in bytes (128 bits).
     public static let minimumKeyBytes = 16
+    /// Longest key accepted, in bytes.
     public static let maximumKeyBytes = 1024
 
+    /// A keyring from keys already in memory (not length-checked; see `init(primaryBytes:acceptedBytes:)`).
     public init(primary: SymmetricKey, accepted: SymmetricKey? = nil) {
         self.primary = primary
         self.accepted = accepted

@@ -20,27 +20,42 @@ public enum SealedContent: UInt8, Sendable, Hashable {
 /// packet the sender seals (over UDP and TCP alike); receivers check it with a
 /// `ReplayGuard`, per sender uid.
 public enum PacketSeal {
+    /// The seal format version, the first byte of every sealed packet.
     public static let version: UInt8 = 1
+    /// Bytes before the payload: version, content, sender uid, counter.
     public static let headerSize = 1 + 1 + 8 + 8
+    /// Bytes of the HMAC-SHA256 tag after the payload.
     public static let tagSize = 32
+    /// Bytes a seal adds to a payload (50).
     public static let overhead = headerSize + tagSize
 
     /// A verified packet.
     public struct Opened: Sendable, Hashable {
+        /// What the payload is.
         public var content: SealedContent
+        /// The sealing process's uid (its replay window is kept under it).
         public var sender: UInt64
+        /// The sender's packet counter, for the replay check.
         public var counter: UInt64
+        /// The authenticated payload.
         public var payload: [UInt8]
     }
 
     /// Why a packet was dropped; the raw value is the `reason` metrics label.
     public enum DropReason: String, Sendable, CaseIterable {
+        /// Too short, unknown content, or a payload that does not decode.
         case malformed
+        /// A seal version this build does not speak.
         case wrongVersion = "wrong_version"
+        /// The tag verifies under neither key: another cluster, or a forgery.
         case badTag = "bad_tag"
+        /// A counter already seen, or older than the sender's replay window.
         case replay
+        /// A datagram over `GossipSettings.maxDatagramBytes`.
         case oversized
+        /// The envelope's sender uid differs from the seal's.
         case senderMismatch = "sender_mismatch"
+        /// A send or connection refused because its queue or connection bound was full.
         case overloaded
     }
 
@@ -82,7 +97,9 @@ public enum PacketSeal {
 
     /// A `DropReason` as an `Error`, for `Result`.
     public struct DropReasonError: Error, Sendable, Hashable {
+        /// Why the packet was dropped.
         public var reason: DropReason
+        /// An error carrying `reason`.
         public init(_ reason: DropReason) { self.reason = reason }
     }
 }

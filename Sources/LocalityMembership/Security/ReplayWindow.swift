@@ -10,12 +10,15 @@ public struct ReplayWindow: Sendable, Hashable {
     /// Bit `i` of word `i / 64` set = counter `highest - i` seen.
     private var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
+    /// An empty window: no counter seen yet.
     public init() {}
 
+    /// Equal when the highest counter and the seen bits match.
     public static func == (lhs: ReplayWindow, rhs: ReplayWindow) -> Bool {
         lhs.highest == rhs.highest && lhs.seen == rhs.seen
     }
 
+    /// Hashes the highest counter and the seen bits.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(highest)
         hasher.combine(seen.0); hasher.combine(seen.1); hasher.combine(seen.2); hasher.combine(seen.3)
@@ -88,15 +91,18 @@ public struct ReplayWindow: Sendable, Hashable {
 /// replayed once more; with `capacity` far above the cluster size that requires an
 /// attacker to first make `capacity` authenticated senders appear, which needs the key.
 public struct ReplayGuard: Sendable {
+    /// Most senders tracked at once.
     public let capacity: Int
     private var windows: [UInt64: (window: ReplayWindow, lastUse: UInt64)] = [:]
     private var useClock: UInt64 = 0
 
+    /// A guard for at most `capacity` senders (default 4096, `GossipSettings.replaySenders`).
     public init(capacity: Int = 4096) {
         precondition(capacity > 0, "ReplayGuard capacity must be positive")
         self.capacity = capacity
     }
 
+    /// Senders currently tracked.
     public var trackedSenders: Int { windows.count }
 
     /// Accepts (and records) `counter` from `sender` unless it is a replay. Call it only

@@ -6,6 +6,7 @@ import LocalityCore
 ///
 /// Decoding is total, like `SWIMCodec`.
 public enum MembersReplyCodec {
+    /// Encodes a reply; throws `bad_request` for a field the wire cannot carry (a name over 255 bytes, over 65,535 members).
     public static func encode(responder: NodeID, members: [MemberState]) throws(LocalityError) -> [UInt8] {
         var writer = WireWriter(reservingCapacity: 64 + members.reduce(0) { $0 + $1.encodedSize })
         writer.write(SWIMCodec.version)
@@ -15,6 +16,7 @@ public enum MembersReplyCodec {
         return writer.bytes
     }
 
+    /// Decodes a reply from untrusted bytes; throws `bad_request` on malformed, truncated or trailing input.
     public static func decode(_ bytes: [UInt8]) throws(LocalityError) -> (responder: NodeID, members: [MemberState]) {
         var reader = WireReader(bytes)
         let wireVersion = try reader.readUInt8("version")

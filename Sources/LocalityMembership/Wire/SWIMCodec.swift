@@ -80,11 +80,13 @@ public enum SWIMCodec {
         return writer.bytes
     }
 
+    /// Writes `u8 name length | name | u64 uid`.
     public static func write(_ id: NodeID, to writer: inout WireWriter) throws(LocalityError) {
         try writer.writeShortString(id.name, field: "node name")
         writer.write(id.uid)
     }
 
+    /// Writes `u8 host length | host | u16 port`; throws `bad_request` for an empty host or a port outside 1…65535.
     public static func write(_ address: NodeAddress, to writer: inout WireWriter) throws(LocalityError) {
         guard (1...Int(UInt16.max)).contains(address.port) else {
             throw LocalityError(.badRequest, "port \(address.port) out of range")
@@ -94,6 +96,7 @@ public enum SWIMCodec {
         writer.write(UInt16(address.port))
     }
 
+    /// Writes id, address, incarnation, status and `u16`-prefixed metadata.
     public static func write(_ state: MemberState, to writer: inout WireWriter) throws(LocalityError) {
         try write(state.id, to: &writer)
         try write(state.address, to: &writer)
@@ -156,11 +159,13 @@ public enum SWIMCodec {
         return SWIMEnvelope(sender: sender, senderAddress: senderAddress, message: message, gossip: gossip)
     }
 
+    /// Reads a `NodeID` written by `write(_:to:)`.
     public static func readNodeID(_ reader: inout WireReader) throws(LocalityError) -> NodeID {
         let name = try reader.readShortString("node name")
         return NodeID(name: name, uid: try reader.readUInt64("node uid"))
     }
 
+    /// Reads a `NodeAddress`; an empty host or port 0 is `bad_request`.
     public static func readAddress(_ reader: inout WireReader) throws(LocalityError) -> NodeAddress {
         let host = try reader.readShortString("host")
         guard !host.isEmpty else { throw LocalityError(.badRequest, "empty host") }
@@ -169,6 +174,7 @@ public enum SWIMCodec {
         return NodeAddress(host: host, port: Int(port))
     }
 
+    /// Reads a `MemberState`; an unknown status is `bad_request`.
     public static func readMemberState(_ reader: inout WireReader) throws(LocalityError) -> MemberState {
         let id = try readNodeID(&reader)
         let address = try readAddress(&reader)

@@ -6,13 +6,16 @@ import LocalityCore
 /// actually present.
 public struct WireReader {
     private let bytes: [UInt8]
+    /// Index of the next byte to read.
     public private(set) var offset: Int
 
+    /// A reader over `bytes`, starting at `offset`.
     public init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
 
+    /// Bytes not read yet.
     public var remaining: Int { bytes.count - offset }
 
     private mutating func need(_ count: Int, _ field: String) throws(LocalityError) {
@@ -21,18 +24,21 @@ public struct WireReader {
         }
     }
 
+    /// Reads one byte; `field` names it in the error.
     public mutating func readUInt8(_ field: String) throws(LocalityError) -> UInt8 {
         try need(1, field)
         defer { offset += 1 }
         return bytes[offset]
     }
 
+    /// Reads a big-endian `u16`.
     public mutating func readUInt16(_ field: String) throws(LocalityError) -> UInt16 {
         try need(2, field)
         defer { offset += 2 }
         return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
     }
 
+    /// Reads a big-endian `u32`.
     public mutating func readUInt32(_ field: String) throws(LocalityError) -> UInt32 {
         try need(4, field)
         var value: UInt32 = 0
@@ -41,6 +47,7 @@ public struct WireReader {
         return value
     }
 
+    /// Reads a big-endian `u64`.
     public mutating func readUInt64(_ field: String) throws(LocalityError) -> UInt64 {
         try need(8, field)
         var value: UInt64 = 0
@@ -49,6 +56,7 @@ public struct WireReader {
         return value
     }
 
+    /// Reads `count` bytes, after checking that they are there.
     public mutating func readBytes(_ count: Int, _ field: String) throws(LocalityError) -> [UInt8] {
         try need(count, field)
         defer { offset += count }
