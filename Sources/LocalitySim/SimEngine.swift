@@ -11,7 +11,9 @@ import LocalityCore
 public struct SimEngine<P: SimProcess> {
     /// Per node traffic and health counters.
     public struct NodeStats: Sendable {
+        /// Messages this node sent (datagrams and streams).
         public var messagesSent = 0
+        /// Bytes this node sent, as the processes estimated them.
         public var bytesSent = 0
     }
 
@@ -30,16 +32,25 @@ public struct SimEngine<P: SimProcess> {
         static func == (lhs: Key, rhs: Key) -> Bool { lhs.sequence == rhs.sequence }
     }
 
+    /// The simulated processes; node i is `processes[i]`.
     public private(set) var processes: [P]
+    /// The virtual time of the event being handled (the end time after `run(until:)`).
     public private(set) var now: Timestamp = .zero
+    /// Traffic counters, per node.
     public private(set) var stats: [NodeStats]
+    /// Whether node i has crashed (process or host).
     public private(set) var crashed: [Bool]
     /// Crashed with their host (`.hostCrash`): streams to them time out instead of being refused.
     public private(set) var hostDown: [Bool]
+    /// Whether node i has started.
     public private(set) var started: [Bool]
+    /// Messages dropped because the event queue held `maxPendingEvents`.
     public private(set) var droppedForOverload = 0
+    /// Events handled so far.
     public private(set) var eventsProcessed = 0
+    /// The network model; faults (partitions, loss) change it during the run.
     public var network: SimNetwork
+    /// Most events queued at once; more new messages are dropped.
     public let maxPendingEvents: Int
     /// Called for every `.observe` effect with (node, time, observation).
     public var observer: (Int, Timestamp, P.Observation) -> Void = { _, _, _ in }
@@ -96,6 +107,7 @@ public struct SimEngine<P: SimProcess> {
         now = end
     }
 
+    /// Whether node `node` is paused at `now`.
     public func isPaused(_ node: Int) -> Bool { pausedUntil[node] > now.nanoseconds }
 
     private mutating func handle(_ payload: Payload) {

@@ -20,6 +20,7 @@ public struct SimNetwork: Sendable {
         var to: Int
     }
 
+    /// A LAN with no loss and no partition.
     public init() {}
 
     func canReach(_ from: Int, _ to: Int) -> Bool {

@@ -14,7 +14,9 @@ public enum SimEffect<Message, Observation> {
 /// `tick` at `nextDeadline`, and applies the returned effects. Implementations must be
 /// deterministic functions of their inputs and their own seeded randomness.
 public protocol SimProcess {
+    /// What nodes send each other.
     associatedtype Message
+    /// What a node reports to the experiment (through `SimEffect.observe`).
     associatedtype Observation
 
     /// The node is started (at time zero, or when a `.start` fault fires).

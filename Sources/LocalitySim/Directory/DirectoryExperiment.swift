@@ -9,9 +9,13 @@ import LocalityPlacement
 public struct DirectoryExperiment {
     /// What one run measured.
     public struct Result: Sendable {
+        /// Nodes started and not crashed at the end.
         public var nodesAtEnd = 0
+        /// Members crashed during churn.
         public var crashes = 0
+        /// Members that joined during churn.
         public var joins = 0
+        /// Membership views in force over the run (the initial one plus one per change).
         public var views = 0
         /// Keys with activations on two or more live nodes after the check phase.
         public var duplicateActivationsAfterConvergence = 0
@@ -23,19 +27,28 @@ public struct DirectoryExperiment {
         public var directoryMismatches = 0
         /// Lookup hops of completed check-phase requests: percentiles and maximum.
         public var lookupHopsP50 = 0
+        /// The 99th percentile of those hops.
         public var lookupHopsP99 = 0
+        /// The most hops any of those requests took.
         public var lookupHopsMax = 0
         /// Lookup hops p99 of requests made during churn.
         public var churnLookupHopsP99 = 0
+        /// Every node's counters, summed.
         public var stats = DirectorySimStats()
+        /// Messages sent by all nodes.
         public var messages = 0
+        /// Bytes sent by all nodes (estimated encoded sizes).
         public var bytes = 0
+        /// Simulator events processed.
         public var events = 0
+        /// Simulated time the run covered, in seconds.
         public var virtualSeconds = 0.0
     }
 
+    /// The run's parameters, seed included.
     public let settings: DirectorySimSettings
 
+    /// An experiment with `settings`; nothing runs until `run()`.
     public init(settings: DirectorySimSettings) {
         self.settings = settings
     }

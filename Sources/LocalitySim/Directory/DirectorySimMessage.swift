@@ -46,10 +46,14 @@ public enum DirectorySimPhase: Int, Sendable, CaseIterable {
 
 /// One scheduled activation request: at `time`, activate key number `key` from this node.
 public struct DirectoryWorkItem: Sendable {
+    /// When to make the request, in nanoseconds of virtual time.
     public var time: Int64
+    /// The key's number (keys are numbered 0 ..< `DirectorySimSettings.keys`).
     public var key: Int32
+    /// The phase the request belongs to, for the per-phase counters.
     public var phase: DirectorySimPhase
 
+    /// A request for key number `key` at `time` (nanoseconds), in `phase`.
     public init(time: Int64, key: Int32, phase: DirectorySimPhase) {
         self.time = time
         self.key = key
@@ -87,6 +91,7 @@ public struct DirectorySimStats: Sendable {
     /// Hand-off messages that could not be delivered.
     public var handOffsLost = 0
 
+    /// All counters at zero.
     public init() {}
 
     mutating func add(_ other: DirectorySimStats) {

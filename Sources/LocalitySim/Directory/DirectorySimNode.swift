@@ -32,10 +32,16 @@ public struct DirectorySimNode: Sendable {
     var timers = Heap<OperationTimer>()
     var timerSequence: UInt64 = 0
 
+    /// A directory node with its partition, cache and workload.
+    ///
     /// - Parameters:
+    ///   - id: this node's identity.
     ///   - ring: the ring of the initial view (empty for a node that joins later).
     ///   - viewVersion: the version of that view (-1 for a joiner).
+    ///   - indexOf: the simulator's node index of every member, to address messages.
     ///   - workload: activation requests this node makes, sorted by time.
+    ///   - settings: the experiment's settings (its `directory` settings size the partition and cache).
+    ///   - random: the node's own random stream (cache eviction).
     public init(
         id: NodeID, ring: HashRing, viewVersion: Int, indexOf: [NodeID: Int],
         workload: [DirectoryWorkItem], settings: DirectorySimSettings, random: SeededRandom

@@ -26,6 +26,7 @@ public struct DirectorySimSettings: Sendable {
     /// A membership change reaches each node after a uniform delay in [min, max]
     /// (dissemination time). Defaults 50 ms and 1 s.
     public var viewDelayMin: Duration = .milliseconds(50)
+    /// The longest such delay (see `viewDelayMin`).
     public var viewDelayMax: Duration = .seconds(1)
     /// Crashes never take the live set below this fraction of `nodes`. Default 0.5.
     public var minLiveFraction = 0.5
@@ -44,5 +45,6 @@ public struct DirectorySimSettings: Sendable {
     /// The directory under test.
     public var directory = DirectorySettings()
 
+    /// Every setting at its default.
     public init() {}
 }

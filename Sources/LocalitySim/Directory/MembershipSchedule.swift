@@ -60,7 +60,9 @@ public struct MembershipSchedule: Sendable {
 /// A simulated process of the directory experiment: a directory node, or the membership
 /// schedule (one extra process).
 public struct DirectorySimProcess: SimProcess, Sendable {
+    /// Directory requests, replies, hand-offs and view changes.
     public typealias Message = DirectorySimMessage
+    /// This experiment observes nothing through the engine: it reads the nodes' counters at the end.
     public typealias Observation = Never
 
     /// Set for directory nodes.
@@ -68,10 +70,12 @@ public struct DirectorySimProcess: SimProcess, Sendable {
     /// Set for the membership schedule process.
     public var schedule: MembershipSchedule?
 
+    /// A directory node.
     public init(node: DirectorySimNode) {
         self.node = node
     }
 
+    /// The membership schedule process.
     public init(schedule: MembershipSchedule) {
         self.schedule = schedule
     }

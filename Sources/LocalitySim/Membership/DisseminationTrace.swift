@@ -22,8 +22,11 @@ public struct CrashBreakdown: Sendable, Hashable {
     public var firstPingAfter: Double?
     /// Time until 50% / 90% / 99% / 100% of the live members had declared it dead.
     public var known50After: Double?
+    /// Time until 90% of the live members had declared it dead.
     public var known90After: Double?
+    /// Time until 99% of them had.
     public var known99After: Double?
+    /// Time until every live member had.
     public var known100After: Double?
     /// How the last live member learned it.
     public var lastLearnedVia: LearnedVia?

@@ -24,6 +24,7 @@ public struct MembershipExperiment: Sendable {
     /// Faults happen uniformly in [faultStart, faultStart + faultWindow]. Default 5 s and
     /// min(60 s, duration / 4).
     public var faultStart: Duration = .seconds(5)
+    /// Length of that window; nil: min(60 s, duration / 4).
     public var faultWindow: Duration?
     /// The seed of everything random in the run.
     public var seed: UInt64 = 1
@@ -36,6 +37,7 @@ public struct MembershipExperiment: Sendable {
     /// Default false (no tracing cost).
     public var breakdown = false
 
+    /// Every parameter at its default.
     public init() {}
 
     /// Runs the experiment to the end of `duration`.
@@ -186,11 +188,16 @@ final class DeathTracker {
 
 /// p50 / p99 / max of a sample (nearest rank), zero for an empty sample.
 public struct Percentiles: Sendable, Hashable {
+    /// The median (nearest rank).
     public var p50: Double
+    /// The 99th percentile (nearest rank).
     public var p99: Double
+    /// The largest value.
     public var max: Double
+    /// How many values the sample held.
     public var count: Int
 
+    /// The percentiles of `values` (in any order).
     public init(_ values: [Double]) {
         let sorted = values.sorted()
         count = sorted.count
@@ -207,10 +214,15 @@ public struct Percentiles: Sendable, Hashable {
 
 /// The figures of one membership experiment (definitions in docs/membership.md).
 public struct MembershipReport: Sendable, Hashable {
+    /// Members simulated.
     public var nodes: Int
+    /// The run's seed.
     public var seed: UInt64
+    /// Members whose process crashed (streams to them refused).
     public var crashed: Int
+    /// Members whose host crashed (streams to them time out).
     public var hostCrashed: Int
+    /// Members paused.
     public var paused: Int
     /// Crash → first live member declares it dead.
     public var detection: Percentiles
@@ -224,7 +236,9 @@ public struct MembershipReport: Sendable, Hashable {
     public var falsePositives: Int
     /// `suspect` events about live members (informational).
     public var falseSuspicions: Int
+    /// Datagrams and streams sent, per member per simulated second.
     public var messagesPerNodePerSecond: Double
+    /// Bytes sent (conservative size estimate, 64-byte header), per member per simulated second.
     public var bytesPerNodePerSecond: Double
     /// Simulator events processed.
     public var events: Int
@@ -236,13 +250,18 @@ public struct MembershipReport: Sendable, Hashable {
 
 /// Lifeguard local health scores sampled over a run: how often members probed slowed down.
 public struct HealthSample: Sendable, Hashable {
+    /// Scores sampled.
     public var samples = 0
+    /// Sum of the sampled scores.
     public var total = 0
+    /// Samples with a score above 0.
     public var nonZero = 0
+    /// Highest score sampled.
     public var maximum = 0
     /// Stalls the cores detected over the run (each raised a local health score by one).
     public var stalls = 0
 
+    /// Mean sampled score (0 without samples).
     public var mean: Double { samples == 0 ? 0 : Double(total) / Double(samples) }
     /// Fraction of samples with a score above 0 (probe period and timeout scaled up).
     public var nonZeroFraction: Double { samples == 0 ? 0 : Double(nonZero) / Double(samples) }
@@ -257,11 +276,15 @@ public struct HealthSample: Sendable, Hashable {
 
 /// The timeline of one crash, in seconds.
 public struct CrashTrace: Sendable, Hashable {
+    /// The crashed member's index.
     public var node: Int
+    /// When it crashed, in seconds of virtual time.
     public var crashedAt: Double
     /// The host crashed (no refused connections), not only the process.
     public var hostCrash: Bool
+    /// Seconds from the crash to the first `suspect` about it (nil: never).
     public var firstSuspectAfter: Double?
+    /// Seconds from the crash to the first `dead` about it (nil: never).
     public var firstDeadAfter: Double?
     /// Where the time went (with `MembershipExperiment.breakdown` only).
     public var breakdown: CrashBreakdown?

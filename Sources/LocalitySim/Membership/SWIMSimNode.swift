@@ -4,24 +4,31 @@ import LocalityMembership
 /// A simulated member: the production `SWIMCore` driven by the simulator. Node i listens
 /// at 10.0.0.1:(10000 + i); `.stream` directives become reliable sends.
 public struct SWIMSimNode: SimProcess {
+    /// SWIM envelopes, as the real shell would carry them.
     public typealias Message = SWIMEnvelope
+    /// The core's membership events, for the experiment to measure.
     public typealias Observation = MembershipEvent
 
+    /// The production SWIM core this node runs.
     public var core: SWIMCore
     /// Addresses to join through when started (empty: the core was bootstrapped).
     public var seeds: [NodeAddress]
 
+    /// A member running `core`, joining through `seeds` when started.
     public init(core: SWIMCore, seeds: [NodeAddress] = []) {
         self.core = core
         self.seeds = seeds
     }
 
+    /// Port of node 0; node i listens at `basePort + i`.
     public static let basePort = 10_000
 
+    /// The address of node `index` (10.0.0.1:`basePort + index`).
     public static func address(of index: Int) -> NodeAddress {
         NodeAddress(host: "10.0.0.1", port: basePort + index)
     }
 
+    /// The node index behind a simulated address.
     public static func index(of address: NodeAddress) -> Int { address.port - basePort }
 
     public mutating func start(now: Timestamp) -> [SimEffect<SWIMEnvelope, MembershipEvent>] {
