@@ -37,6 +37,7 @@ public struct TransportSettings: Sendable {
     /// NIO write-buffer high water mark in bytes (channel writability metric). Default 1 MiB.
     public var writeBufferHighWaterMark: Int = 1024 * 1024
 
+    /// Every bound and interval at its default (given on each property).
     public init() {}
 }
 

@@ -16,6 +16,7 @@ public struct CallHeader: Sendable, Equatable {
     /// W3C `traceparent` of the calling span.
     public var traceparent: String?
 
+    /// A header with an optional deadline budget and trace context.
     public init(deadlineBudgetMilliseconds: UInt32? = nil, traceparent: String? = nil) {
         self.deadlineBudgetMilliseconds = deadlineBudgetMilliseconds
         self.traceparent = traceparent
@@ -29,6 +30,7 @@ public struct CallHeader: Sendable, Equatable {
         1 + (deadlineBudgetMilliseconds == nil ? 0 : 4) + (traceparent.map { 1 + min($0.utf8.count, Self.maxTraceparentBytes) } ?? 0)
     }
 
+    /// Appends the header (flags, then the fields present); a traceparent over `maxTraceparentBytes` is cut.
     public func write(to buffer: inout ByteBuffer) {
         var flags: UInt8 = 0
         if deadlineBudgetMilliseconds != nil { flags |= 1 }

@@ -13,6 +13,7 @@ public struct ReconnectBackoff: Sendable {
     /// Consecutive failures since the last success.
     public private(set) var failures = 0
 
+    /// A backoff starting at `baseDelay`, capped at `maxDelay`, drawing jitter from `random`.
     public init(baseDelay: Duration, maxDelay: Duration, random: SeededRandom) {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay

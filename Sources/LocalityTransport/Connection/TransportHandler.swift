@@ -14,6 +14,7 @@ public struct TransportRequest: Sendable {
     /// W3C trace context of the calling span, when the caller sent one.
     public var traceparent: String?
 
+    /// An inbound call, as the server hands it to its `TransportHandler`.
     public init(requestID: UInt64, peer: NodeID, payload: ByteBuffer, deadline: NIODeadline?, traceparent: String?) {
         self.requestID = requestID
         self.peer = peer
@@ -27,5 +28,6 @@ public struct TransportRequest: Sendable {
 /// a cancel frame; a thrown `LocalityError` travels back as an error frame with its code,
 /// any other error as `internal`.
 public protocol TransportHandler: Sendable {
+    /// Answers `request` with the reply payload, or throws (a `LocalityError` keeps its code on the wire).
     func handle(_ request: TransportRequest) async throws -> ByteBuffer
 }

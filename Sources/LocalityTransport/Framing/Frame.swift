@@ -12,10 +12,14 @@ public struct Frame: Sendable, Equatable {
     /// Bytes before the payload.
     public static let headerSize = lengthFieldSize + fixedBodySize
 
+    /// What the frame carries (call, reply, error, …).
     public var kind: FrameKind
+    /// Pairs a reply, error or cancel with its call; 0 for handshake frames and connection-level errors.
     public var requestID: UInt64
+    /// The bytes after the fixed header.
     public var payload: ByteBuffer
 
+    /// A frame of `kind` for call `requestID`.
     public init(kind: FrameKind, requestID: UInt64, payload: ByteBuffer) {
         self.kind = kind
         self.requestID = requestID

@@ -9,15 +9,18 @@ import NIOCore
 /// limit, or an unknown kind byte throws `FrameDecodingError`; `FrameErrorResponder`
 /// then answers with an error frame and closes the connection.
 public struct FrameDecoder: ByteToMessageDecoder, Sendable {
+    /// One decoded frame.
     public typealias InboundOut = Frame
 
     /// Largest accepted frame, length field included, in bytes.
     public let maxFrameSize: Int
 
+    /// A decoder refusing frames over `maxFrameSize` bytes.
     public init(maxFrameSize: Int) {
         self.maxFrameSize = maxFrameSize
     }
 
+    /// Emits each complete frame; throws `FrameDecodingError` for a bad length or kind.
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let frame = try Self.decodeFrame(from: &buffer, maxFrameSize: maxFrameSize) else {
             return .needMoreData
@@ -26,6 +29,7 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
         return .continue
     }
 
+    /// At end of stream, decodes as `decode(context:buffer:)` does.
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A partial frame at EOF is dropped: the peer is gone and cannot be answered.
         try decode(context: context, buffer: &buffer)

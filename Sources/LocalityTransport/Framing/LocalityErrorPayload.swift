@@ -9,14 +9,18 @@ public struct LocalityErrorPayload: Sendable, Equatable {
     /// Longest message kept on the wire, in bytes; longer ones are cut.
     public static let maxMessageBytes = 1024
 
+    /// The stable code string (`LocalityError.Code.rawValue`).
     public var code: String
+    /// The human-readable message (cut at `maxMessageBytes` on the wire).
     public var message: String
 
+    /// The payload for `error`.
     public init(_ error: LocalityError) {
         self.code = error.code.rawValue
         self.message = error.message
     }
 
+    /// A payload with a raw code, which may be one this build does not know.
     public init(code: String, message: String) {
         self.code = code
         self.message = message

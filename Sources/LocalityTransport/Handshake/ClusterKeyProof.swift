@@ -10,7 +10,9 @@ import Foundation
 public struct ClusterKeyProof: Sendable {
     /// Which side proves.
     public enum Role: String, Sendable {
+        /// The connecting side (step 3).
         case client = "locality/handshake/client"
+        /// The accepting side (step 4).
         case server = "locality/handshake/server"
     }
 

@@ -13,6 +13,7 @@ public struct HandshakeHello: Sendable, Equatable {
     /// cannot be replayed.
     public var nonce: [UInt8]
 
+    /// A hello from `node` speaking `version`, with a fresh `nonce`.
     public init(version: UInt8, node: NodeID, incarnation: UInt64, nonce: [UInt8]) {
         self.version = version
         self.node = node
@@ -37,9 +38,13 @@ public struct HandshakeHello: Sendable, Equatable {
 /// Payload: `u8 step | fields`; a hello is `u8 version | u8 name length | name (UTF-8) |
 /// u64 uid | u64 incarnation | u8 nonce length | nonce`; a proof is `u8 length | bytes`.
 public enum HandshakeMessage: Sendable, Equatable {
+    /// Step 1: the client's hello.
     case hello(HandshakeHello)
+    /// Step 2: the server's hello.
     case helloReply(HandshakeHello)
+    /// Step 3: the client's proof of the cluster key, over its hello and the server's nonce.
     case proof([UInt8])
+    /// Step 4: the server's proof, over its hello and the client's nonce.
     case accept(proof: [UInt8])
 
     /// Longest node name on the wire, in bytes.
@@ -47,6 +52,7 @@ public enum HandshakeMessage: Sendable, Equatable {
     /// Longest nonce or proof on the wire, in bytes.
     public static let maxBlobBytes = 64
 
+    /// Appends the payload of the message's handshake frame (`u8 step | fields`).
     public func write(to buffer: inout ByteBuffer) {
         switch self {
         case .hello(let hello):

@@ -18,6 +18,7 @@ public struct ClientHandshake: Sendable {
     private let proofs: ClusterKeyProof
     private var server: HandshakeHello?
 
+    /// A client that introduces itself with `local` and proves the key with `proofs`.
     public init(local: HandshakeHello, proofs: ClusterKeyProof) {
         self.local = local
         self.proofs = proofs
@@ -26,6 +27,7 @@ public struct ClientHandshake: Sendable {
     /// Step 1.
     public var hello: HandshakeMessage { .hello(local) }
 
+    /// Feeds the server's next message: answers the hello reply with a proof, checks the server's proof; anything else, a version mismatch or a wrong proof refuses.
     public mutating func receive(_ message: HandshakeMessage) -> HandshakeStep {
         switch (message, server) {
         case (.helloReply(let hello), nil):
@@ -52,11 +54,13 @@ public struct ServerHandshake: Sendable {
     private let proofs: ClusterKeyProof
     private var client: HandshakeHello?
 
+    /// A server that introduces itself with `local` and proves the key with `proofs`.
     public init(local: HandshakeHello, proofs: ClusterKeyProof) {
         self.local = local
         self.proofs = proofs
     }
 
+    /// Feeds the client's next message: answers the hello, checks the client's proof and accepts with its own; anything else, a version mismatch or a wrong proof refuses.
     public mutating func receive(_ message: HandshakeMessage) -> HandshakeStep {
         switch (message, client) {
         case (.hello(let hello), nil):
