@@ -31,6 +31,7 @@ public struct ActivationDirectory: Sendable {
     /// because the partition was full (the hosts re-register them).
     public private(set) var droppedHandOffEntries = 0
 
+    /// A partition for `local`, over the ring of `members` (built with `settings.ring`).
     public init(local: NodeID, members: [NodeID], settings: DirectorySettings = DirectorySettings()) {
         self.init(local: local, ring: HashRing(members: members, settings: settings.ring), settings: settings)
     }

@@ -15,6 +15,7 @@ public struct DirectoryCache: Sendable {
     /// Evictions done because the cache was full.
     public private(set) var evictions = 0
 
+    /// An empty cache of at most `capacity` entries (at least 1), evicting by draws from `random`.
     public init(capacity: Int, random: SeededRandom) {
         self.capacity = max(1, capacity)
         self.random = random

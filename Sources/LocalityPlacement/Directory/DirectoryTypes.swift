@@ -9,11 +9,13 @@ public struct ActivationAddress: Hashable, Sendable, CustomStringConvertible {
     /// The activation epoch on that node.
     public var epoch: UInt64
 
+    /// The activation number `epoch` on `node`.
     public init(node: NodeID, epoch: UInt64) {
         self.node = node
         self.epoch = epoch
     }
 
+    /// `node@epoch`, for logs.
     public var description: String { "\(node)@\(epoch)" }
 }
 
@@ -24,6 +26,7 @@ public struct DirectoryEntry: Hashable, Sendable {
     /// Where its activation lives.
     public var address: ActivationAddress
 
+    /// The record of `key`'s activation at `address`.
     public init(key: String, address: ActivationAddress) {
         self.key = key
         self.address = address
@@ -76,6 +79,7 @@ public struct DirectoryHandOff: Hashable, Sendable {
     /// Entries sorted by key.
     public var entries: [DirectoryEntry]
 
+    /// A hand-off of `entries` to `target`.
     public init(target: NodeID, entries: [DirectoryEntry]) {
         self.target = target
         self.entries = entries
@@ -85,10 +89,14 @@ public struct DirectoryHandOff: Hashable, Sendable {
 /// Two live activations of one key met in a partition (a hand-off arrived for a key already
 /// registered): `winner` stays recorded, the `loser` should deactivate.
 public struct DirectoryConflict: Hashable, Sendable {
+    /// The key both activations serve.
     public var key: String
+    /// The activation that stays recorded (registered first at the partition).
     public var winner: ActivationAddress
+    /// The activation to deactivate.
     public var loser: ActivationAddress
 
+    /// A conflict over `key` between `winner` and `loser`.
     public init(key: String, winner: ActivationAddress, loser: ActivationAddress) {
         self.key = key
         self.winner = winner
@@ -111,6 +119,7 @@ public struct DirectorySettings: Sendable, Equatable {
     /// random entry (seeded) is evicted.
     public var cacheCapacity: Int
 
+    /// Settings with the defaults above; each bound is raised to at least 1.
     public init(
         ring: RingSettings = RingSettings(),
         partitionCapacity: Int = 1 << 20,

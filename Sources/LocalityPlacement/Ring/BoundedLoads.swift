@@ -49,6 +49,7 @@ public struct BoundedLoadAssignment: Sendable {
     /// Keys placed in total.
     public private(set) var totalLoad: Int
 
+    /// An empty assignment on `ring` with c = `factor` (at least 1).
     public init(ring: HashRing, factor: Double = 1.25) {
         self.ring = ring
         self.factor = max(1.0, factor)

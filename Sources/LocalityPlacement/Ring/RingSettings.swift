@@ -9,6 +9,7 @@ public struct RingSettings: Sendable, Equatable {
     /// multiple of an ordinary member). A member of weight w places ⌈w·V⌉ points, at least 1.
     public var weights: [String: Double]
 
+    /// `virtualNodesPerMember` points per member of weight 1 (at least 1), `weights` by member name.
     public init(virtualNodesPerMember: Int = 256, weights: [String: Double] = [:]) {
         self.virtualNodesPerMember = max(1, virtualNodesPerMember)
         self.weights = weights

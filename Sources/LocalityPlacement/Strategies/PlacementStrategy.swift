@@ -11,6 +11,7 @@ public struct PlacementContext: Sendable {
     /// The node making the decision, if it is a member (for prefer-local).
     public var local: NodeID?
 
+    /// A context over `ring`, with the loads known and the deciding node.
     public init(ring: HashRing, loads: [NodeID: Int] = [:], local: NodeID? = nil) {
         self.ring = ring
         self.loads = loads
@@ -35,6 +36,7 @@ public protocol PlacementStrategy: Sendable {
 /// The key's ring owner (Orleans `HashBasedPlacement`): no state, no load information,
 /// every node agrees without talking.
 public struct HashOwnerPlacement: PlacementStrategy {
+    /// The stateless strategy.
     public init() {}
 
     public func place(_ key: String, in context: PlacementContext) -> NodeID? {
@@ -49,6 +51,7 @@ public struct BoundedLoadPlacement: PlacementStrategy {
     /// c = 1+ε. Default 1.25.
     public var factor: Double
 
+    /// The rule with c = `factor` (at least 1).
     public init(factor: Double = 1.25) {
         self.factor = max(1.0, factor)
     }
@@ -73,6 +76,7 @@ public struct BoundedLoadPlacement: PlacementStrategy {
 public struct TwoChoicesPlacement: PlacementStrategy {
     private var random: SeededRandom
 
+    /// Draws from `random`: the same seed gives the same choices.
     public init(random: SeededRandom) {
         self.random = random
     }
@@ -96,6 +100,7 @@ public struct TwoChoicesPlacement: PlacementStrategy {
 /// The deciding node itself when it is a live member (Orleans `PreferLocalPlacement`),
 /// otherwise the key's ring owner.
 public struct PreferLocalPlacement: PlacementStrategy {
+    /// The stateless strategy.
     public init() {}
 
     public func place(_ key: String, in context: PlacementContext) -> NodeID? {
@@ -108,6 +113,7 @@ public struct PreferLocalPlacement: PlacementStrategy {
 public struct RandomPlacement: PlacementStrategy {
     private var random: SeededRandom
 
+    /// Draws from `random`: the same seed gives the same choices.
     public init(random: SeededRandom) {
         self.random = random
     }
