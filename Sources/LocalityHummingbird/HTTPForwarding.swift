@@ -26,6 +26,7 @@ public final class HTTPForwarding<Context: RequestContext>: RoutedHandler where 
     private let responder = Mutex<(any HTTPResponder<Context>)?>(nil)
     private let logger: Logger
 
+    /// A forwarding handler with a fresh random token; attach the responder before traffic arrives.
     public init(maxBodyBytes: Int = 1 << 20, timeout: Duration = .seconds(5), logger: Logger = Logger(label: "locality.http-forwarding")) {
         self.maxBodyBytes = maxBodyBytes
         self.timeout = timeout
@@ -39,6 +40,7 @@ public final class HTTPForwarding<Context: RequestContext>: RoutedHandler where 
         self.responder.withLock { $0 = responder }
     }
 
+    /// Replays a forwarded request through the attached responder and returns the encoded response; `unavailable` when no responder is attached yet.
     public func handle(_ request: RoutedRequest) async throws -> ByteBuffer {
         guard let responder = responder.withLock({ $0 }) else {
             throw LocalityError(.unavailable, "HTTP forwarding has no responder attached yet")

@@ -14,19 +14,23 @@ import NIOCore
 /// to HTTP: `overloaded` → 503 with Retry-After, `deadline_exceeded` → 504, `unavailable`
 /// → 503, `payload_too_large` → 413, others → 502.
 public struct HandleOrForwardMiddleware<Context: RequestContext>: RouterMiddleware where Context.Source == ApplicationRequestContextSource {
+    /// Hummingbird's request.
     public typealias Input = Request
+    /// Hummingbird's response.
     public typealias Output = Response
 
     private let router: LocalityRouting.Router
     private let forwarding: HTTPForwarding<Context>
     private let keyFrom: @Sendable (Request, Context) -> String?
 
+    /// A middleware routing by the key `keyFrom` extracts (nil: handle locally), forwarding with `router` to the owner's `forwarding`.
     public init(router: LocalityRouting.Router, forwarding: HTTPForwarding<Context>, keyFrom: @escaping @Sendable (Request, Context) -> String?) {
         self.router = router
         self.forwarding = forwarding
         self.keyFrom = keyFrom
     }
 
+    /// Runs `next` for replayed requests, keyless ones and keys this node owns; forwards the others to their owner and returns its response.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.headers[HTTPForwarding<Context>.forwardedHeader] == forwarding.token {
             return try await next(request, context)

@@ -23,6 +23,7 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
     private let view: Mutex<View>
     private let observers = Mutex(Observers())
 
+    /// A resolver over `members` and their transport addresses (empty: no owner until `update`).
     public init(members: [NodeID: NodeAddress] = [:], settings: RingSettings = RingSettings()) {
         self.settings = settings
         self.view = Mutex(View(ring: HashRing(members: Array(members.keys), settings: settings), addresses: members))

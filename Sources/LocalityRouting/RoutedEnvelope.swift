@@ -10,18 +10,23 @@ import NIOCore
 /// the receiver runs it locally and never forwards it (its handler answers `not_owner`
 /// when the key is not its to serve).
 public struct RoutedEnvelope: Sendable, Equatable {
+    /// The envelope format version: the first payload byte, by which `TransportServiceMux` finds the router.
     public static let version: UInt8 = 1
     /// Longest key on the wire, in bytes.
     public static let maxKeyBytes = Int(UInt16.max)
     /// Bit of the hops byte that marks a direct request.
     static let directFlag: UInt8 = 0x80
 
+    /// Forwards taken so far (at most 127 on the wire).
     public var hops: Int
+    /// The routing key.
     public var key: String
+    /// The caller's bytes.
     public var body: ByteBuffer
     /// The caller chose this node: run here, never forward.
     public var direct: Bool
 
+    /// An envelope for `key`, after `hops` forwards.
     public init(hops: Int, key: String, body: ByteBuffer, direct: Bool = false) {
         self.hops = hops
         self.key = key
@@ -29,6 +34,7 @@ public struct RoutedEnvelope: Sendable, Equatable {
         self.direct = direct
     }
 
+    /// The envelope's bytes: version, hops (with the direct bit), key, body.
     public func encoded(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         let keyBytes = key.utf8.prefix(Self.maxKeyBytes)
         var buffer = allocator.buffer(capacity: 4 + keyBytes.count + body.readableBytes)

@@ -15,6 +15,7 @@ public struct RoutedRequest: Sendable {
     /// Forwards taken to get here (0 when the entry node owns the key).
     public var hops: Int
 
+    /// A request for `key` that took `hops` forwards and must answer by `deadline`.
     public init(key: String, body: ByteBuffer, deadline: NIODeadline, hops: Int) {
         self.key = key
         self.body = body
@@ -26,6 +27,7 @@ public struct RoutedRequest: Sendable {
 /// Serves the requests whose key this node owns. Throw `not_owner` when the key turns
 /// out to live elsewhere (the caller's router re-resolves and retries).
 public protocol RoutedHandler: Sendable {
+    /// Answers `request` with the reply bytes, or throws a `LocalityError` (`not_owner` to send the caller elsewhere).
     func handle(_ request: RoutedRequest) async throws -> ByteBuffer
 }
 
@@ -62,6 +64,7 @@ public final class Router: TransportHandler {
     private let retriesCounter: Counter
     private let hopLimitCounter: Counter
 
+    /// A router for node `local`: owners from `resolver`, their transport addresses from `addresses`, local requests to `handler`. Call `attach(_:)` before forwarding.
     public init(
         local: NodeID, resolver: any OwnerResolver, addresses: any MemberAddressBook, handler: any RoutedHandler,
         settings: RoutingSettings = RoutingSettings()

@@ -11,5 +11,6 @@ public struct RoutingSettings: Sendable {
     /// deadline. Gives membership a moment to converge. Default 10 ms.
     public var retryDelay: Duration = .milliseconds(10)
 
+    /// The defaults given on each property.
     public init() {}
 }

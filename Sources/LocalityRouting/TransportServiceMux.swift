@@ -22,6 +22,7 @@ public struct TransportServiceMux: TransportHandler {
         self.init([RoutedEnvelope.version: router, DirectoryMessage.serviceTag: directory])
     }
 
+    /// Hands `request` to the service its first byte names; `bad_request` for an empty payload or an unknown byte.
     public func handle(_ request: TransportRequest) async throws -> ByteBuffer {
         guard let tag = request.payload.getInteger(at: request.payload.readerIndex, as: UInt8.self) else {
             throw LocalityError(.badRequest, "empty payload names no service")

@@ -23,6 +23,7 @@ public struct PostgresStoreSettings: Sendable {
     /// `LocalityError(.unavailable)`. Default 10 s.
     public var connectTimeout: Duration = .seconds(10)
 
+    /// Every bound at its default (given on each property).
     public init() {}
 }
 

@@ -24,6 +24,7 @@ public struct SQLiteStoreSettings: Sendable {
     /// share one database file. Default 5 s.
     public var busyTimeout: Duration = .seconds(5)
 
+    /// Every bound at its default (given on each property).
     public init() {}
 
     var busyTimeoutMilliseconds: Int64 {

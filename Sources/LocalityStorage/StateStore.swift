@@ -7,11 +7,13 @@ public struct StateKey: Hashable, Sendable, CustomStringConvertible {
     /// Actor id within the kind (`player-42`).
     public var id: String
 
+    /// The state key of actor `id` of `kind`.
     public init(kind: String, id: String) {
         self.kind = kind
         self.id = id
     }
 
+    /// `kind/id`, the key's form in logs (and in routing).
     public var description: String { "\(kind)/\(id)" }
 }
 
@@ -26,6 +28,7 @@ public struct ETag: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Monotonic version number; 0 means never written.
     public var rawValue: Int64
 
+    /// The version `rawValue`.
     public init(_ rawValue: Int64) {
         self.rawValue = rawValue
     }
@@ -33,8 +36,10 @@ public struct ETag: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The version of a key that has never been written.
     public static let absent = ETag(0)
 
+    /// Older versions sort first.
     public static func < (lhs: ETag, rhs: ETag) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The version number as text.
     public var description: String { String(rawValue) }
 }
 
@@ -46,6 +51,7 @@ public struct VersionedValue: Hashable, Sendable {
     /// The current version of the key.
     public var etag: ETag
 
+    /// A read's result: `value` (nil for none) at version `etag`.
     public init(value: [UInt8]?, etag: ETag) {
         self.value = value
         self.etag = etag

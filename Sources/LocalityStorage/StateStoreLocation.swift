@@ -73,14 +73,20 @@ public enum StateStoreLocation: Sendable, Hashable, CustomStringConvertible {
 /// The server, credentials and table of a `PostgresStateStore`, parsed from a
 /// `postgres://` URL.
 public struct PostgresStoreLocation: Sendable, Hashable, CustomStringConvertible {
+    /// Server host name or address.
     public var host: String
+    /// Server port; default 5432.
     public var port: Int
+    /// User to connect as.
     public var username: String
+    /// The user's password, if any; never shown by `description`.
     public var password: String?
+    /// Database name; nil: the server's default for the user.
     public var database: String?
     /// Table of the store, from `?table=`; default `actor_state`.
     public var table: String
 
+    /// A location from its parts.
     public init(host: String, port: Int = 5432, username: String, password: String?, database: String?, table: String = "actor_state") {
         self.host = host
         self.port = port

@@ -19,6 +19,7 @@ public struct DirectoryServiceSettings: Sendable, Equatable {
     /// Seed of the cache's eviction stream (default 0; XORed with the node's uid).
     public var cacheSeed: UInt64
 
+    /// Settings with the defaults above; a negative retry budget becomes 0.
     public init(
         directory: DirectorySettings = DirectorySettings(),
         retryBudget: Int = 3,
@@ -51,6 +52,7 @@ public struct DirectoryServiceCounters: Sendable, Equatable {
     public var retries = 0
     /// Hand-off messages sent, and those that failed (their entries return by re-registration).
     public var handOffsSent = 0
+    /// Hand-off messages that failed.
     public var handOffsFailed = 0
     /// Hand-off messages received and merged.
     public var handOffsReceived = 0
