@@ -16,7 +16,9 @@ import Synchronization
 public final class Mailbox: Sendable {
     /// What `enter` granted; pass it back to `leave`.
     public enum Ticket: Sendable {
+        /// The call took the activation's turn; leaving releases it to the next waiter.
         case turn
+        /// The call entered on its chain's turn (A→B→A); leaving releases nothing.
         case reentrant
     }
 

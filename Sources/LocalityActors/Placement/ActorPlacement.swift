@@ -31,6 +31,7 @@ public enum ActorPlacement: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The mode's name as `--placement` spells it: `hash`, `prefer-local`, `two-choices` or `random`.
     public var description: String {
         switch self {
         case .hashOwner: "hash"

@@ -188,6 +188,7 @@ public struct PlacementCounters: Sendable, Equatable {
     /// Departed activations unregistered, and unregisters that failed (the entry then
     /// lingers; the next call re-activates the actor on the recorded node).
     public var unregistered = 0
+    /// Unregisters that failed.
     public var failedUnregisters = 0
     /// Activations deactivated because the directory chose another one (hand-off
     /// conflict or lost re-registration).

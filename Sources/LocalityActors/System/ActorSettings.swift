@@ -35,5 +35,6 @@ public struct ActorSettings: Sendable {
     /// directory); the directory-backed modes need `attach(router:resolver:directory:)`.
     public var placement: ActorPlacement = .hashOwner
 
+    /// Every bound and timer at its default (given on each property).
     public init() {}
 }

@@ -10,6 +10,7 @@ extension ClusterSystem {
         nil
     }
 
+    /// The id of an actor being created: the id being activated when a kind's factory runs, else a fresh `_anonymous` id.
     public func assignID<Act>(_ actorType: Act.Type) -> VirtualActorID
     where Act: DistributedActor, Act.ID == VirtualActorID {
         if let id = Self.activating { return id }
@@ -17,14 +18,18 @@ extension ClusterSystem {
         return VirtualActorID(kind: Self.anonymousKind, key: "\(node.name)-\(sequence)")
     }
 
+    /// Nothing to record: activations are tracked by the runtime, not by instance.
     public func actorReady<Act>(_ actor: Act) where Act: DistributedActor, Act.ID == VirtualActorID {}
 
+    /// Nothing to release: ids name actors, not instances.
     public func resignID(_ id: VirtualActorID) {}
 
+    /// A fresh encoder that keeps each argument as a value until the call turns out to be remote.
     public func makeInvocationEncoder() -> ClusterInvocationEncoder {
         ClusterInvocationEncoder()
     }
 
+    /// The one entry point of every call on a reference: runs it as a turn of the local activation (activating it first), or sends it to the node that hosts it, and returns its result.
     public func remoteCall<Act, Err, Res>(
         on actor: Act, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder,
         throwing: Err.Type, returning: Res.Type
@@ -38,6 +43,7 @@ extension ClusterSystem {
         return try await callLocal(id, chain: chain, inherited: inherited == chain, target: target, arguments: invocation.arguments)
     }
 
+    /// `remoteCall` for a method that returns nothing.
     public func remoteCallVoid<Act, Err>(
         on actor: Act, target: RemoteCallTarget, invocation: inout ClusterInvocationEncoder, throwing: Err.Type
     ) async throws where Act: DistributedActor, Act.ID == VirtualActorID, Err: Error {

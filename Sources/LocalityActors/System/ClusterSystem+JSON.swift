@@ -10,6 +10,7 @@ import NIOCore
 /// decodes the JSON into the method's parameter types, runs the call as a turn of the
 /// activation and encodes the result with `JSONEncoder`.
 extension ClusterSystem: ActorInvoker {
+    /// Calls `method` of actor `kind`/`key` with JSON `arguments` and returns the JSON result, wherever the actor lives; `timeout` bounds the whole call.
     public func invoke(kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8] {
         guard let registration = registry.registration(kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(kind)")

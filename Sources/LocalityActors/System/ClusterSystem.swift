@@ -22,10 +22,15 @@ import Synchronization
 /// try await player.addScore(10)
 /// ```
 public final class ClusterSystem: DistributedActorSystem, Sendable {
+    /// Actors are named by kind and key.
     public typealias ActorID = VirtualActorID
+    /// Records a call's arguments (see `ClusterInvocationEncoder`).
     public typealias InvocationEncoder = ClusterInvocationEncoder
+    /// Hands a call's arguments to the target (see `ClusterInvocationDecoder`).
     public typealias InvocationDecoder = ClusterInvocationDecoder
+    /// Receives a target's result (see `ClusterResultHandler`).
     public typealias ResultHandler = ClusterResultHandler
+    /// Arguments, results and remote errors are `Codable`.
     public typealias SerializationRequirement = any Codable
 
     /// This node.
@@ -52,6 +57,7 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// Kind of the ids given to distributed actors created outside an activation.
     public static let anonymousKind = "_anonymous"
 
+    /// A runtime for `node` on `stateStore` (default: a `MemoryStateStore`), without a cluster until `attach(router:resolver:)`; starts the idle collector.
     public init(
         node: NodeID = NodeID(name: "local", uid: 1),
         settings: ActorSettings = ActorSettings(),

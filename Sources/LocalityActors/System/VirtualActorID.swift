@@ -8,6 +8,7 @@ public struct VirtualActorID: Hashable, Sendable, Codable, CustomStringConvertib
     /// Key within the kind (`player-42`).
     public var key: String
 
+    /// The actor `key` of `kind`.
     public init(kind: String, key: String) {
         self.kind = kind
         self.key = key
@@ -16,5 +17,6 @@ public struct VirtualActorID: Hashable, Sendable, Codable, CustomStringConvertib
     /// The key placement and routing hash: `kind/key`.
     public var routingKey: String { "\(kind)/\(key)" }
 
+    /// The routing key, `kind/key`.
     public var description: String { routingKey }
 }

@@ -3,6 +3,7 @@ import LocalityCore
 /// Decodes values written by `BinaryEncoder`. Malformed or mismatched input throws
 /// `LocalityError(.badRequest)`; decoding never traps.
 public struct BinaryDecoder: Sendable {
+    /// A stateless decoder.
     public init() {}
 
     /// Decodes a `T` from the whole of `bytes`.

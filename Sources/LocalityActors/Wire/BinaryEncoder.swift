@@ -2,6 +2,7 @@ import LocalityCore
 
 /// Encodes any `Encodable` into the compact tagged binary format of `BinaryValue`.
 public struct BinaryEncoder: Sendable {
+    /// A stateless encoder.
     public init() {}
 
     /// The bytes of `value`.

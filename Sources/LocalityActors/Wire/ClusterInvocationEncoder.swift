@@ -17,25 +17,31 @@ struct InvocationArgument: @unchecked Sendable {
 /// put type names on the wire, and on Swift 6.3 they crashed receivers in an earlier
 /// experiment. Keep distributed methods non-generic.
 public struct ClusterInvocationEncoder: DistributedTargetInvocationEncoder {
+    /// Arguments must be `Codable`.
     public typealias SerializationRequirement = any Codable
 
     var arguments: [InvocationArgument] = []
 
     init() {}
 
+    /// Refuses generic methods with `bad_request` (see the type's doc).
     public mutating func recordGenericSubstitution<T>(_ type: T.Type) throws {
         throw LocalityError(.badRequest, "generic distributed methods are not supported (substitution \(T.self))")
     }
 
+    /// Keeps the argument as a value, with a closure that encodes it if the call goes remote.
     public mutating func recordArgument<Value: Codable>(_ argument: RemoteCallArgument<Value>) throws {
         let value = argument.value
         arguments.append(InvocationArgument(value: value, encode: { try BinaryEncoder().encodeValue(value) }))
     }
 
+    /// Nothing recorded: the receiver knows the return type from the method.
     public mutating func recordReturnType<R: Codable>(_ type: R.Type) throws {}
 
+    /// Nothing recorded: error types are not put on the wire.
     public mutating func recordErrorType<E: Error>(_ type: E.Type) throws {}
 
+    /// Nothing to finish.
     public mutating func doneRecording() throws {}
 
     /// The arguments in wire form.
@@ -48,6 +54,7 @@ public struct ClusterInvocationEncoder: DistributedTargetInvocationEncoder {
 /// the wire (into the parameter's static type, no type names involved) for a remote one,
 /// decoded with `JSONDecoder` for a JSON invocation (`ActorInvoker`).
 public struct ClusterInvocationDecoder: DistributedTargetInvocationDecoder {
+    /// Arguments must be `Codable`.
     public typealias SerializationRequirement = any Codable
 
     enum Source {
@@ -63,8 +70,10 @@ public struct ClusterInvocationDecoder: DistributedTargetInvocationDecoder {
         self.source = source
     }
 
+    /// None: generic methods are refused by the encoder.
     public mutating func decodeGenericSubstitutions() throws -> [Any.Type] { [] }
 
+    /// The next argument, as the parameter's type; a missing or undecodable argument is `bad_request`.
     public mutating func decodeNextArgument<Argument: Codable>() throws -> Argument {
         defer { index += 1 }
         switch source {
@@ -83,7 +92,9 @@ public struct ClusterInvocationDecoder: DistributedTargetInvocationDecoder {
         }
     }
 
+    /// Nil: error types do not travel in invocations.
     public mutating func decodeErrorType() throws -> Any.Type? { nil }
 
+    /// Nil: the receiver takes the return type from the method.
     public mutating func decodeReturnType() throws -> Any.Type? { nil }
 }

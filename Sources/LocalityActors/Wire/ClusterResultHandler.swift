@@ -45,10 +45,12 @@ final class CallOutcomeSink: Sendable {
 
 /// Receives the result of a distributed target run by `executeDistributedTarget`.
 public struct ClusterResultHandler: DistributedTargetInvocationResultHandler {
+    /// Results must be `Codable`.
     public typealias SerializationRequirement = any Codable
 
     let sink: CallOutcomeSink
 
+    /// Keeps the value as is for a local caller, or encodes it (binary or JSON) for a remote one.
     public func onReturn<Success: Codable>(value: Success) async throws {
         do {
             switch sink.form {
@@ -61,10 +63,12 @@ public struct ClusterResultHandler: DistributedTargetInvocationResultHandler {
         }
     }
 
+    /// Records that the method returned nothing.
     public func onReturnVoid() async throws {
         sink.set(.void)
     }
 
+    /// Records the error the method threw.
     public func onThrow<Err: Error>(error: Err) async throws {
         sink.set(.error(error))
     }

@@ -96,9 +96,11 @@ public struct GenericRemoteError: Error, Hashable, Sendable, CustomStringConvert
     /// The thrown error's type, as `String(reflecting:)` printed it on the callee.
     public var typeName: String
 
+    /// The error of a remote method whose type is `typeName`.
     public init(typeName: String) {
         self.typeName = typeName
     }
 
+    /// `remote call threw <type>`.
     public var description: String { "remote call threw \(typeName)" }
 }
