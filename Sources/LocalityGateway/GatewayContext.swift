@@ -20,6 +20,7 @@ public struct GatewayContext: Sendable {
     /// `ClusterSystem.activeIDs`.
     public var activations: (@Sendable () async -> [GatewayActivation])?
 
+    /// A context with the actor seam and whichever cluster views the node has; without `isReady` the node is always ready.
     public init(
         invoker: any ActorInvoker,
         localNode: NodeID? = nil,
@@ -39,9 +40,12 @@ public struct GatewayContext: Sendable {
 
 /// One live activation: its actor kind and key.
 public struct GatewayActivation: Sendable, Hashable, Codable {
+    /// The actor kind (`player`).
     public var kind: String
+    /// The actor's key within the kind (`ana`).
     public var key: String
 
+    /// The activation of actor `kind`/`key`.
     public init(kind: String, key: String) {
         self.kind = kind
         self.key = key

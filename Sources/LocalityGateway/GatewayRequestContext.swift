@@ -5,10 +5,13 @@ import NIOCore
 /// address (the rate limiter keys on its IP) and the connection (to close it after an
 /// answer that leaves the request body unread).
 public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
+    /// Hummingbird's per-request storage.
     public var coreContext: CoreRequestContextStorage
+    /// The client's socket address, when the channel has one.
     public let remoteAddress: SocketAddress?
     let channel: any Channel
 
+    /// The context of a request arriving on `source`'s channel.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = CoreRequestContextStorage(source: source)
         self.remoteAddress = source.channel.remoteAddress

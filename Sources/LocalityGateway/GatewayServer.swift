@@ -16,7 +16,9 @@ import Synchronization
 /// try await ServiceGroup(services: [app, …], logger: logger).run()
 /// ```
 public final class GatewayServer: Sendable {
+    /// The limits and timeouts in force.
     public let settings: GatewaySettings
+    /// The node's actor seam and cluster views.
     public let context: GatewayContext
     let metrics: GatewayMetrics
     let limiter: InFlightLimiter
@@ -26,6 +28,7 @@ public final class GatewayServer: Sendable {
     private let logger: Logger
     private let port = PortBox()
 
+    /// A gateway with `settings` over `context`; nothing listens until the application from `makeApplication` runs.
     public init(settings: GatewaySettings, context: GatewayContext, logger: Logger = Logger(label: "locality.gateway")) {
         self.settings = settings
         self.context = context

@@ -11,7 +11,7 @@ import LocalityCore
 /// - `rateLimit`: optional per-client (remote IP) token bucket on `/v1/…`; an empty
 ///   bucket answers 429 `overloaded` with `Retry-After` (seconds until the next token).
 /// - `maxConnections`: connections beyond it are closed right after accept (counted in
-///   `locality_gateway_connections_refused_total`).
+///   `locality_gateway_rejected_total{reason="connection_limit"}`).
 /// - `idleTimeout`: a connection that sends nothing for this long (no complete request
 ///   head, no body part, no new request after a response) is closed: slow clients
 ///   (slowloris) cannot hold connections forever.
@@ -54,6 +54,7 @@ public struct GatewaySettings: Sendable {
     /// Seconds of per-second traffic history kept for `/v1/stats`. Default 300.
     public var statsSeconds: Int
 
+    /// Settings with the defaults given on each property (127.0.0.1:8080).
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
@@ -94,13 +95,17 @@ public struct GatewaySettings: Sendable {
 /// A token bucket per client address: `ratePerSecond` tokens refill per second up to
 /// `burst`; each request takes one. At most `maxClients` buckets are kept: when the map is
 /// full, buckets that have refilled completely (the same as a new client) are dropped,
-/// and if none has, the least recently seen client's bucket is evicted (counted in
-/// `locality_gateway_rate_limit_evictions_total`).
+/// and if none has, the least recently seen client's bucket is evicted (counted by the
+/// limiter; not exported as a metric).
 public struct RateLimitSettings: Sendable {
+    /// Tokens added per second.
     public var ratePerSecond: Double
+    /// Most tokens a bucket holds: the largest burst a client may send at once.
     public var burst: Double
+    /// Most buckets kept. Default 10,000.
     public var maxClients: Int
 
+    /// A limit of `ratePerSecond` requests per second per client, bursts up to `burst`.
     public init(ratePerSecond: Double, burst: Double, maxClients: Int = 10_000) {
         self.ratePerSecond = ratePerSecond
         self.burst = burst

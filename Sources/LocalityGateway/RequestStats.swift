@@ -6,6 +6,7 @@ import Synchronization
 public struct RequestStatsSample: Sendable, Codable, Equatable {
     /// Seconds of the clock `RequestStats` was given (Unix seconds in production).
     public var second: Int64
+    /// Actor calls completed in that second.
     public var requests: Int
     /// Answers with status ≥ 500.
     public var errors: Int
@@ -13,6 +14,7 @@ public struct RequestStatsSample: Sendable, Codable, Equatable {
     public var rejected: Int
     /// Latency percentiles in milliseconds (0 without requests).
     public var p50Ms: Double
+    /// The 99th percentile latency, in milliseconds.
     public var p99Ms: Double
 }
 
