@@ -4,7 +4,7 @@ import Distributed
 /// its first call and deactivates when idle (Orleans' grain lifecycle).
 ///
 /// Register a kind with `ClusterSystem.register(_:kind:factory:)`, then address it with
-/// `ClusterSystem.actor(_:key:)`. Keep distributed methods non-generic.
+/// `ClusterSystem.actor(_:id:)`. Keep distributed methods non-generic.
 public protocol VirtualActor: DistributedActor where ActorSystem == ClusterSystem {
     /// Runs once, before the first call of an activation: load state here. A throw fails
     /// the activation; the waiting calls get the error and nothing stays registered.
