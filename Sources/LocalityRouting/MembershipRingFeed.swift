@@ -22,29 +22,41 @@ public enum MembershipRingFeed {
         return Array(pairs.joined(separator: ",").utf8)
     }
 
+    /// The metadata key under which a member advertises its store identity.
+    public static let storeKey = "store"
+
     /// The transport address a member advertises, or nil when it advertises none.
     public static func transportAddress(in metadata: [UInt8]) -> NodeAddress? {
+        value(of: transportKey, in: metadata).flatMap(NodeAddress.init(parsing:))
+    }
+
+    /// The value of the first `key=value` pair for `key` in `metadata`.
+    public static func value(of key: String, in metadata: [UInt8]) -> String? {
         let text = String(decoding: metadata, as: UTF8.self)
         for pair in text.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2, parts[0] == Substring(transportKey) { return NodeAddress(parsing: String(parts[1])) }
+            if parts.count == 2, parts[0] == Substring(key) { return String(parts[1]) }
         }
         return nil
     }
 
-    /// The ring's member list for a membership view.
-    public static func routableMembers(_ members: [MemberState]) -> [NodeID: NodeAddress] {
+    /// The ring's member list for a membership view. With `storeIdentity`, a member that
+    /// advertises another store (or none) is left off: keys must never move to a node
+    /// whose store has not seen their state.
+    public static func routableMembers(_ members: [MemberState], storeIdentity: String? = nil) -> [NodeID: NodeAddress] {
         var routable: [NodeID: NodeAddress] = [:]
         for member in members where member.status == .alive || member.status == .suspect {
+            if let storeIdentity, value(of: storeKey, in: member.metadata) != storeIdentity { continue }
             if let address = transportAddress(in: member.metadata) { routable[member.id] = address }
         }
         return routable
     }
 
     /// Applies `provider`'s events to `resolver` until the subscription ends or the task
-    /// is cancelled. The resolver is updated once per event whose change matters to the
+    /// is cancelled; with `storeIdentity`, only members on the same store are routable
+    /// (see `routableMembers`). The resolver is updated once per event whose change matters to the
     /// ring (a suspicion of an already routable member does not rebuild it).
-    public static func run(provider: some MembershipProvider, resolver: RingOwnerResolver) async {
+    public static func run(provider: some MembershipProvider, resolver: RingOwnerResolver, storeIdentity: String? = nil) async {
         var view: [NodeID: MemberState] = [:]
         var routable = resolver.members
         for await event in provider.events() {
@@ -52,7 +64,7 @@ public enum MembershipRingFeed {
             case .statusChanged(let member, _): view[member.id] = member
             case .removed(let id): view[id] = nil
             }
-            let next = routableMembers(Array(view.values))
+            let next = routableMembers(Array(view.values), storeIdentity: storeIdentity)
             if next != routable {
                 routable = next
                 resolver.update(next)

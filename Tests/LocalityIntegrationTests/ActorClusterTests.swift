@@ -104,13 +104,37 @@ struct ActorClusterTests {
         cluster.processes.removeDirectory()
     }
 
-    @Test("3 nodes, SQLite each: 10,000 counters × 10 increments over HTTP; exact in memory and in storage, one activation each",
+    @Test("3 nodes on one host, one SQLite file: 10,000 counters × 10 increments over HTTP; exact in memory and in storage, one activation each",
           .timeLimit(.minutes(10)))
-    func sqlitePerNode() async throws {
-        try await exactTotals(
-            store: { _ in nil },
-            storeLocations: { cluster in cluster.names.map { "sqlite:" + cluster.processes.directory.appendingPathComponent("\($0)/state.sqlite").path } },
-            label: "sqlite")
+    func sqliteShared() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("locality-shared-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        try await exactTotals(store: { _ in "sqlite:\(path)" }, storeLocations: { _ in ["sqlite:\(path)"] }, label: "sqlite")
+    }
+
+    @Test("3 nodes, each on its default SQLite file (its own ground truth): they refuse to form a cluster, naming both stores",
+          .timeLimit(.minutes(2)))
+    func separateStoresRefuseToFormACluster() async throws {
+        let cluster = try await ActorProcessCluster.start(count: 3, store: { _ in nil })
+        defer { cluster.processes.killAll() }
+        var exited: [String: Int32] = [:]
+        let deadline = ContinuousClock.now + .seconds(30)
+        while exited.count < cluster.names.count, ContinuousClock.now < deadline {
+            for name in cluster.names where exited[name] == nil && !cluster.processes.isRunning(name) {
+                exited[name] = await cluster.processes.waitForExit(name, seconds: 1)
+            }
+            if exited.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        // Every node joins through the others' seeds, so each one that sees another store refuses.
+        #expect(exited.count >= 2, "nodes still running on separate stores: \(cluster.names.filter { exited[$0] == nil })\n\(cluster.logs())")
+        for (name, status) in exited {
+            #expect(status != 0, "\(name) exited 0")
+            let log = cluster.processes.log(name)
+            #expect(log.contains("refusing to join the cluster"), "\(name):\n\(log)")
+            #expect(log.contains("--store postgres://"), "\(name):\n\(log)")
+        }
+        cluster.processes.removeDirectory()
     }
 
     @Test("3 nodes, one PostgreSQL: 10,000 counters × 10 increments over HTTP; exact in memory and in storage, one activation each",

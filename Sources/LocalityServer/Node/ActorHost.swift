@@ -66,8 +66,9 @@ final class ActorHost: Service, Sendable {
                          transportAddress: bound, store: store, logger: logger)
     }
 
-    /// Keeps the ring in step with `gossip` until the task is cancelled.
-    func follow(_ gossip: GossipMembership) -> Task<Void, Never> {
+    /// Keeps the ring in step with `gossip` until the task is cancelled; members on
+    /// another store than `storeIdentity` never enter it.
+    func follow(_ gossip: GossipMembership, storeIdentity: String) -> Task<Void, Never> {
         let resolver = resolver
         let logger = logger
         let system = system
@@ -78,7 +79,7 @@ final class ActorHost: Service, Sendable {
                 }
             }
             let directory = system.followDirectory(resolver)
-            await MembershipRingFeed.run(provider: gossip, resolver: resolver)
+            await MembershipRingFeed.run(provider: gossip, resolver: resolver, storeIdentity: storeIdentity)
             watch.cancel()
             directory?.cancel()
         }

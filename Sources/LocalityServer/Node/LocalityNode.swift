@@ -45,17 +45,28 @@ public final class LocalityNode: Service, Sendable {
     public var transportAddress: NodeAddress { host.transportAddress }
     /// The HTTP gateway, when configured (its real port: `gateway?.boundPort`).
     public let gateway: GatewayServer?
+    /// The identity of this node's store (`StoreIdentity`), gossiped as `store=` in its
+    /// metadata: only members on the same store share keys.
+    public let storeIdentity: String
     let host: ActorHost
     private let logger: Logger
 
-    private init(configuration: NodeConfiguration, id: NodeID, host: ActorHost, membership: GossipMembership, gateway: GatewayServer?, logger: Logger) {
+    private init(
+        configuration: NodeConfiguration, id: NodeID, storeIdentity: String, host: ActorHost, membership: GossipMembership,
+        gateway: GatewayServer?, logger: Logger
+    ) {
         self.configuration = configuration
         self.id = id
+        self.storeIdentity = storeIdentity
         self.host = host
         self.membership = membership
         self.gateway = gateway
         self.logger = logger
     }
+
+    /// How long after its start a node that joined through seeds refuses to join when a
+    /// live member is on another store (see `StoreIdentityGuard`).
+    public static let storeCheckWindow: Duration = .seconds(15)
 
     /// Opens the store, registers `kinds`, binds the transport and builds the gossip
     /// member and the gateway. Throws `LocalityError(.badRequest)` for kinds that cannot be
@@ -76,8 +87,10 @@ public final class LocalityNode: Service, Sendable {
         logger[metadataKey: "node"] = "\(configuration.name)"
         let id = NodeID(name: configuration.name, uid: UInt64.random(in: 1...UInt64.max))
         let store = try await openStore(configuration, logger: logger)
+        let storeIdentity: String
         let host: ActorHost
         do {
+            storeIdentity = configuration.storeInForce == .memory ? StoreIdentity.memory : try await StoreIdentity.establish(in: store)
             let clusterKey = configuration.keyring.primary.withUnsafeBytes { Array($0) }
             host = try await ActorHost.start(
                 id: id, clusterKey: clusterKey, transport: try configuration.transportAddress(), store: store,
@@ -89,10 +102,13 @@ public final class LocalityNode: Service, Sendable {
         do {
             let membership = try GossipMembership(
                 name: configuration.name, address: configuration.bind, seeds: configuration.seeds, keyring: configuration.keyring,
-                metadata: gossipMetadata(configuration, transport: host.transportAddress), swim: configuration.swim, uid: id.uid,
+                metadata: gossipMetadata(configuration, transport: host.transportAddress, storeIdentity: storeIdentity),
+                swim: configuration.swim, uid: id.uid,
                 logger: Logger(label: "locality.gossip"))
             let gateway = configuration.http.map { makeGateway($0, configuration: configuration, host: host, membership: membership) }
-            return LocalityNode(configuration: configuration, id: id, host: host, membership: membership, gateway: gateway, logger: logger)
+            return LocalityNode(
+                configuration: configuration, id: id, storeIdentity: storeIdentity, host: host, membership: membership, gateway: gateway,
+                logger: logger)
         } catch {
             await host.close()
             throw error
@@ -108,8 +124,13 @@ public final class LocalityNode: Service, Sendable {
     /// Joins the cluster and serves until graceful shutdown (then drains, see the type's
     /// doc) or cancellation; closes the transport and the store before returning.
     public func run() async throws {
-        let feed = host.follow(membership)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: membership), .init(service: host)]
+        let feed = host.follow(membership, storeIdentity: storeIdentity)
+        let storeGuard = StoreIdentityGuard(
+            localNode: id, storeIdentity: storeIdentity, storeLocation: "\(configuration.storeInForce)", membership: membership,
+            refusesToJoin: !configuration.seeds.isEmpty, joinWindow: Self.storeCheckWindow, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: membership), .init(service: storeGuard), .init(service: host),
+        ]
         if let gateway {
             let logger = logger
             let address = configuration.http
@@ -120,6 +141,7 @@ public final class LocalityNode: Service, Sendable {
         logger.info("node started", metadata: [
             "gossip": "\(configuration.bind)", "transport": "\(host.transportAddress)",
             "http": "\(configuration.http.map { "\($0)" } ?? "off")", "store": "\(configuration.storeInForce)",
+            "store_identity": "\(storeIdentity)",
         ])
         // Graceful shutdown runs in reverse order: the gateway stops, the actors
         // deactivate, then gossip leaves.
@@ -152,12 +174,13 @@ public final class LocalityNode: Service, Sendable {
         return store
     }
 
-    /// `transport=host:port` (and `http=host:port` with a fixed gateway port), then the
-    /// configured metadata pairs.
-    private static func gossipMetadata(_ configuration: NodeConfiguration, transport: NodeAddress) -> [UInt8] {
+    /// `transport=host:port`, `store=<identity>` (and `http=host:port` with a fixed
+    /// gateway port), then the configured metadata pairs.
+    private static func gossipMetadata(_ configuration: NodeConfiguration, transport: NodeAddress, storeIdentity: String) -> [UInt8] {
+        var extra = [MembershipRingFeed.storeKey: storeIdentity]
         // The gateway's address (when its port is fixed) lets dashboards reach every node.
-        let gateway = configuration.http.flatMap { $0.port == 0 ? nil : $0 }
-        let advertised = MembershipRingFeed.metadata(transport: transport, extra: gateway.map { ["http": "\($0)"] } ?? [:])
+        if let gateway = configuration.http, gateway.port != 0 { extra["http"] = "\(gateway)" }
+        let advertised = MembershipRingFeed.metadata(transport: transport, extra: extra)
         return configuration.metadata.isEmpty ? advertised : advertised + Array(",\(configuration.metadata)".utf8)
     }
 
