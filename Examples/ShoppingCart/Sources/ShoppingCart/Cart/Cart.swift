@@ -155,9 +155,9 @@ public distributed actor Cart: VirtualActor {
     }
 
     private static func check(sku: String, quantity: Int) throws {
-        guard (1...ShopSettings.maxQuantity).contains(quantity) else { throw CartError.invalidQuantity(quantity) }
+        guard (1...ShopSettings.maxQuantity).contains(quantity) else { throw CartError.invalidQuantity(quantity: quantity) }
         guard (1...64).contains(sku.utf8.count), sku.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != 0x2F }) else {
-            throw CartError.invalidSKU(sku)
+            throw CartError.invalidSKU(sku: sku)
         }
     }
 }

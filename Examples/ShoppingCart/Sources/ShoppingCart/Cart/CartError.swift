@@ -2,9 +2,9 @@
 /// as `CartError`); an HTTP client gets it as 422 `method_error` with `"type":"CartError"`.
 public enum CartError: Error, Codable, Equatable, Sendable {
     /// A quantity below 1 or above `ShopSettings.maxQuantity`.
-    case invalidQuantity(Int)
+    case invalidQuantity(quantity: Int)
     /// A SKU that is empty, longer than 64 bytes or not printable ASCII.
-    case invalidSKU(String)
+    case invalidSKU(sku: String)
     /// The line would pass `ShopSettings.maxQuantity` units.
     case lineLimit(sku: String, limit: Int)
     /// The cart already has `ShopSettings.maxLines` lines.

@@ -5,7 +5,7 @@
 public enum InventoryError: Error, Codable, Equatable, Sendable {
     /// A quantity below the smallest (0 for a reservation, 1 otherwise) or above
     /// `ShopSettings.maxQuantity`.
-    case invalidQuantity(Int)
+    case invalidQuantity(quantity: Int)
     /// Fewer units are free than requested; `available` is what this cart could hold now
     /// (free units plus its own live hold).
     case outOfStock(sku: String, requested: Int, available: Int)

@@ -37,7 +37,7 @@ public struct Stock: Codable, Sendable, Equatable {
     mutating func reserve(
         sku: String, cart: String, quantity: Int, revision: Int, now: Int64, ttlMs: Int64
     ) throws(InventoryError) -> Hold {
-        guard (0...ShopSettings.maxQuantity).contains(quantity) else { throw .invalidQuantity(quantity) }
+        guard (0...ShopSettings.maxQuantity).contains(quantity) else { throw .invalidQuantity(quantity: quantity) }
         if let current = holds[cart], current.revision > revision {
             throw .staleReservation(sku: sku, revision: revision, current: current.revision)
         }
@@ -57,7 +57,7 @@ public struct Stock: Codable, Sendable, Equatable {
     /// the rest; what the hold had beyond `quantity` goes back to the shelf. An order
     /// already committed is not sold again.
     mutating func commit(sku: String, cart: String, order: String, quantity: Int, now: Int64) throws(InventoryError) {
-        guard (1...ShopSettings.maxQuantity).contains(quantity) else { throw .invalidQuantity(quantity) }
+        guard (1...ShopSettings.maxQuantity).contains(quantity) else { throw .invalidQuantity(quantity: quantity) }
         guard !recentOrders.contains(order) else { return }
         let live = liveHold(of: cart, now: now)
         guard quantity - live <= available else { throw .outOfStock(sku: sku, requested: quantity, available: available + live) }
@@ -71,7 +71,7 @@ public struct Stock: Codable, Sendable, Equatable {
     /// Puts `quantity` new units on the shelf.
     mutating func restock(quantity: Int) throws(InventoryError) {
         guard (1...ShopSettings.maxQuantity).contains(quantity), received <= Int.max - quantity else {
-            throw .invalidQuantity(quantity)
+            throw .invalidQuantity(quantity: quantity)
         }
         available += quantity
         received += quantity
