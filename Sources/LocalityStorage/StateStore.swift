@@ -13,7 +13,7 @@ public struct StateKey: Hashable, Sendable, CustomStringConvertible {
         self.id = id
     }
 
-    /// `kind/id`, the key's form in logs (and in routing).
+    /// `kind/id`, for logs and error messages.
     public var description: String { "\(kind)/\(id)" }
 }
 
