@@ -27,6 +27,12 @@ public struct LocalityError: Error, Hashable, Sendable, CustomStringConvertible 
         case cancelled
         /// A bug or an unexpected condition.
         case `internal`
+        /// The call may or may not have run: the connection to the node running it was
+        /// lost with the call in flight. Retrying may apply it twice; retry with the same
+        /// idempotency key to make that safe.
+        case outcomeUnknown = "outcome_unknown"
+        /// The state store is unreachable: the call did not change state; retry later.
+        case storageUnavailable = "storage_unavailable"
     }
 
     /// The stable code: what the caller may do about it (retry, re-resolve, give up).

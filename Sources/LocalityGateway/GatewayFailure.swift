@@ -57,8 +57,9 @@ struct GatewayFailure: Error, Sendable {
         case .actorNotFound: return GatewayFailure(status: .notFound, code: code, message: error.message)
         case .payloadTooLarge: return GatewayFailure(status: .contentTooLarge, code: code, message: error.message)
         case .conflict: return GatewayFailure(status: .conflict, code: code, message: error.message)
-        case .deadlineExceeded: return GatewayFailure(status: .gatewayTimeout, code: code, message: error.message)
-        case .overloaded, .unavailable, .notOwner, .cancelled:
+        // The call may have run: 504 without Retry-After, never "not applied, retry".
+        case .deadlineExceeded, .outcomeUnknown: return GatewayFailure(status: .gatewayTimeout, code: code, message: error.message)
+        case .overloaded, .unavailable, .notOwner, .cancelled, .storageUnavailable:
             return GatewayFailure(status: .serviceUnavailable, code: code, message: error.message, retryAfterSeconds: retryAfterSeconds)
         case .unauthenticated: return GatewayFailure(status: .badGateway, code: code, message: error.message)
         case .internal: return GatewayFailure(status: .internalServerError, code: code, message: "internal error")

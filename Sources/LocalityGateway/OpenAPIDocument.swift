@@ -56,7 +56,7 @@ paths:
         "500": {$ref: "#/components/responses/Error"}
         "502": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Retry"}
-        "504": {$ref: "#/components/responses/Error"}
+        "504": {$ref: "#/components/responses/MayHaveRun"}
   /v1/cluster/members:
     get:
       summary: Members as this node's membership sees them
@@ -181,8 +181,16 @@ components:
       content:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}
+    MayHaveRun:
+      description: >-
+        The call may or may not have run (deadline_exceeded: its deadline passed;
+        outcome_unknown: the connection to the node running it was lost with the call in
+        flight). No Retry-After: a retry may apply the call twice.
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
     Retry:
-      description: Overloaded or not ready; retry after Retry-After seconds
+      description: Not applied (overloaded, not ready, owner unreachable, storage unavailable); retry after Retry-After seconds
       headers:
         Retry-After: {$ref: "#/components/headers/Retry-After"}
       content:
@@ -200,7 +208,8 @@ components:
             code:
               type: string
               enum: [overloaded, not_owner, deadline_exceeded, actor_not_found, bad_request, conflict,
-                     unauthenticated, payload_too_large, unavailable, cancelled, internal, method_error, not_found]
+                     unauthenticated, payload_too_large, unavailable, cancelled, internal, outcome_unknown,
+                     storage_unavailable, method_error, not_found]
             message: {type: string}
     MethodError:
       type: object

@@ -37,7 +37,7 @@ public protocol RoutedHandler: Sendable {
 ///
 /// Retries: on `not_owner`, or when the owner cannot be reached before the request went
 /// out (connection refused, node draining), it re-resolves and tries again (a connection
-/// lost with the request in flight is not retried: `NodeTransport.outcomeUnknown`), at most `retryBudget` more times
+/// lost with the request in flight is not retried: `outcome_unknown`), at most `retryBudget` more times
 /// and never past the caller's deadline; other errors return at once. Every outcome is a
 /// reply or a `LocalityError` with a code: nothing is dropped silently.
 ///
@@ -195,9 +195,10 @@ public final class Router: TransportHandler {
     private func isRetryable(_ error: LocalityError) -> Bool {
         switch error.code {
         case .notOwner: true
-        // Not after a lost connection with the request in flight: the owner may have run
-        // it, and resending could apply a non-idempotent call twice (the caller decides).
-        case .unavailable: !error.message.hasPrefix(Self.hopLimitMessage) && !error.message.hasPrefix(NodeTransport.outcomeUnknown)
+        // Never `outcome_unknown` (a lost connection with the request in flight): the owner
+        // may have run it, and resending could apply a non-idempotent call twice (the
+        // caller decides, with an idempotency key).
+        case .unavailable: !error.message.hasPrefix(Self.hopLimitMessage)
         default: false
         }
     }

@@ -11,10 +11,6 @@ import Tracing
 /// Frames, handshake and call header are described in docs/transport.md. Bounds come
 /// from `TransportSettings`; hitting one gives the caller `overloaded` at once.
 public final class NodeTransport: Sendable {
-    /// Starts the message of the `unavailable` error of a call that was in flight when its
-    /// connection was lost: the peer may or may not have run it.
-    public static let outcomeUnknown = "outcome unknown"
-
     /// Wire protocol version sent in the handshake.
     public static let protocolVersion: UInt8 = 1
 

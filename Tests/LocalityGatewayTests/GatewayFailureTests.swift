@@ -15,8 +15,9 @@ struct GatewayFailureTests {
         case .payloadTooLarge: 413
         case .internal: 500
         case .unauthenticated: 502
-        case .overloaded, .unavailable, .notOwner, .cancelled: 503
-        case .deadlineExceeded: 504
+        case .overloaded, .unavailable, .notOwner, .cancelled, .storageUnavailable: 503
+        // May have run: never 503 with Retry-After ("not applied, retry").
+        case .deadlineExceeded, .outcomeUnknown: 504
         }
         #expect(failure.status.code == expected)
         #expect(failure.code == code.rawValue)

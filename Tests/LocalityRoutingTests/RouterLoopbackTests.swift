@@ -144,7 +144,7 @@ struct RouterLoopbackTests {
         #expect(outcomes.total == total)
         #expect(outcomes.unexpectedCount == 0)
         #expect(outcomes.succeeded >= total * 9 / 10)
-        #expect(Set(outcomes.byCode.keys).isSubset(of: [.unavailable, .deadlineExceeded]))
+        #expect(Set(outcomes.byCode.keys).isSubset(of: [.unavailable, .deadlineExceeded, .outcomeUnknown]))
         #expect(shared.owner(of: "session-1") != leaving.id)
         // After the leave every key is answered by a survivor.
         for index in 0..<97 {

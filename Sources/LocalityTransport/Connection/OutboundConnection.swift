@@ -136,7 +136,7 @@ public final class OutboundConnection: Sendable {
         // A call in flight may have reached the peer and run there: its outcome is unknown,
         // and a router must not resend it on its own (the request may not be idempotent).
         let inFlightError = error.code == .unavailable
-            ? LocalityError(.unavailable, "\(NodeTransport.outcomeUnknown): \(error.message)")
+            ? LocalityError(.outcomeUnknown, "the call was in flight when its connection failed: \(error.message)")
             : error
         for (_, call) in pending {
             metrics.inFlight.decrement(by: 1)
