@@ -399,6 +399,7 @@ def main():
     parser.add_argument("--skus", type=int, default=6)
     parser.add_argument("--stock", type=int, default=4000)
     parser.add_argument("--scarce-stock", type=int, default=12)
+    parser.add_argument("--settle", type=float, default=2, help="seconds between the end of driving and the checks")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     args = parser.parse_args()
     if args.ttl <= args.duration + 2:
@@ -413,7 +414,16 @@ def main():
         log(f"driving {args.carts} carts from {args.workers} threads for {args.duration:.0f}s (seed {args.seed})")
         drove = shop.drive()
         drive_end_wall = time.time()
+        # A call the client gave up on may still be finishing on a node (up to the
+        # runtime's 10 s call timeout): check after a pause, and again after the longest
+        # call could have ended if the first check found anything. A lost write or
+        # negative stock stays; a call finishing between two reads does not.
+        time.sleep(args.settle)
         problems, figures = shop.verify()
+        if problems:
+            log(f"{len(problems)} problem(s) on the first check, checking again in 11s: {problems[0]}")
+            time.sleep(11)
+            problems, figures = shop.verify()
         log("checked: " + ", ".join(f"{s} avail={f['available']} held={f['held']} sold={f['sold']} recv={f['received']}" for s, f in figures.items()))
         expiry_problems, expired = shop.verify_expiry(drive_end_wall)
         problems += expiry_problems

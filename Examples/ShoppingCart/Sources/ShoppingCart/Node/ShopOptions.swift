@@ -22,7 +22,11 @@ struct ShopOptions {
         var options = ShopOptions()
         options.nodeArguments = Array(arguments.prefix(1))
         var rest = arguments.dropFirst()[...]
-        while let argument = rest.popFirst() {
+        while var argument = rest.popFirst() {
+            if argument.hasPrefix("--hold-ttl-s="), let equals = argument.firstIndex(of: "=") {
+                rest.insert(String(argument[argument.index(after: equals)...]), at: rest.startIndex)
+                argument = "--hold-ttl-s"
+            }
             switch argument {
             case "--help", "-h":
                 options.help = true
