@@ -46,9 +46,14 @@ final class BenchServerChild {
         return BenchServerChild(process: process, stdin: stdin, port: port, fields: Array(words.dropFirst(2)))
     }
 
+    /// Closes its stdin (it exits on EOF) and waits at most 10 s, then SIGKILLs it: bounded
+    /// polling instead of `Process.waitUntilExit`, which can wait forever for a child
+    /// Foundation never saw exit.
     func stop() {
-        guard process.isRunning else { return }
         try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        for _ in 0..<200 where process.isRunning { usleep(50_000) }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        for _ in 0..<40 where process.isRunning { usleep(50_000) }
     }
 }

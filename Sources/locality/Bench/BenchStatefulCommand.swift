@@ -86,7 +86,7 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         var services = systemList.filter { $0 == .postgres || $0 == .redis }.map(\.rawValue)
         let localityNeedsPostgres = systemList.contains(.localityPostgres) || (systemList.contains(.locality) && localityStore != .sqlite)
         if localityNeedsPostgres, !services.contains("postgres") { services.insert("postgres", at: 0) }
-        let urls = try ServiceURLs.resolve(services: services, log: log)
+        let urls = try await ServiceURLs.resolve(services: services, log: log)
 
         var children: [BenchServerChild] = []
         defer { for child in children { child.stop() } }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Subprocess
 import Histogram
 import LocalityCore
 import LocalityTransport
@@ -64,7 +65,7 @@ struct BenchTransportCommand: AsyncParsableCommand {
         await client.shutdown()
         server.stop()
 
-        let redisRun = redisRequests > 0 ? RedisBaseline.pingMbulk(script: redisScript, clients: concurrency, requests: redisRequests) : nil
+        let redisRun = redisRequests > 0 ? await RedisBaseline.pingMbulk(script: redisScript, clients: concurrency, requests: redisRequests) : nil
         let redis = redisRun?.requestsPerSecond
         let throughput = Double(measured.calls) / measured.elapsedSeconds
         let report = TransportBenchReport(
@@ -144,16 +145,12 @@ enum RedisBaseline {
         var p99Milliseconds: Double?
     }
 
-    static func pingMbulk(script: String, clients: Int, requests: Int) -> Run? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "\(clients)", "\(requests)"]
-        let output = Pipe()
-        process.standardOutput = output
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    static func pingMbulk(script: String, clients: Int, requests: Int) async -> Run? {
+        // swift-subprocess reaps the child itself (no Process.waitUntilExit to hang on).
+        guard let result = try? await run(
+            .path("/bin/bash"), arguments: [script, "\(clients)", "\(requests)"], output: .string(limit: 1 << 20))
+        else { return nil }
+        let text = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let line = text.split(separator: "\n").last else { return nil }
         let fields = line.split(separator: " ").map { Double($0) }
         guard let rps = fields.first ?? nil else { return nil }
