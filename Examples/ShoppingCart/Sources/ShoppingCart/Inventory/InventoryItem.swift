@@ -9,7 +9,10 @@ import Logging
 /// through: a call returns only after the store committed the new `Stock`, and a failed
 /// write leaves memory as the store has it. A hold is a lease: a timer started on
 /// activation returns lapsed holds to the shelf every `ShopSettings.expiryInterval`, so a
-/// cart that was abandoned (or whose node died) gives its units back by itself.
+/// cart that was abandoned (or whose node died) gives its units back by itself. The timer
+/// runs while the item is active: an item that is not (idle-deactivated, or its node
+/// died and nobody called it since) keeps its lapsed holds in the store until its next
+/// activation, whose first tick returns them; until then they are counted as held.
 public distributed actor InventoryItem: VirtualActor {
     public typealias ActorSystem = ClusterSystem
 
