@@ -163,13 +163,18 @@ public final class LocalityNode: Service, Sendable {
         await host.close()
     }
 
+    /// Opens the configured store; a PostgreSQL store (a server that can go away) is
+    /// wrapped in `StoreAvailability`, so an outage fails writes and activations fast with
+    /// `storage_unavailable` while live activations keep serving reads.
     private static func openStore(_ configuration: NodeConfiguration, logger: Logger) async throws -> any StateStore {
         let location = configuration.storeInForce
         if case .sqlite(let path) = location {
             let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         }
-        let store = try await location.open(logger: Logger(label: "locality.storage"))
+        let storageLogger = Logger(label: "locality.storage")
+        var store = try await location.open(logger: storageLogger)
+        if case .postgres = location { store = StoreAvailability(store, logger: storageLogger) }
         logger.info("state store open", metadata: ["store": "\(location)"])
         return store
     }
@@ -190,11 +195,13 @@ public final class LocalityNode: Service, Sendable {
         let resolver = host.resolver
         let system = host.system
         let joining = !configuration.seeds.isEmpty
+        let availability = host.store as? StoreAvailability
         let context = GatewayContext(
             invoker: system,
             localNode: host.id,
-            // Ready once the ring holds this node and, when it joins through seeds, another one.
-            isReady: { resolver.members.count >= (joining ? 2 : 1) },
+            // Ready once the ring holds this node and, when it joins through seeds, another
+            // one, while its store answers.
+            isReady: { resolver.members.count >= (joining ? 2 : 1) && availability?.isAvailable != false },
             members: { await membership.members() },
             ring: resolver,
             activations: { system.activeIDs.map { GatewayActivation(kind: $0.kind, key: $0.key) } })
