@@ -268,6 +268,8 @@ let package = Package(
         .testTarget(
             name: "LocalityIntegrationTests",
             dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore", "LocalityActors", "LocalityStorage",
+                           .product(name: "Subprocess", package: "swift-subprocess"),
+                           .product(name: "SystemPackage", package: "swift-system"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),

@@ -7,8 +7,9 @@ import Synchronization
 /// store-outage behavior of a node ("memory keeps serving reads and writes fail fast").
 ///
 /// - Every operation gets `operationTimeout`. One that fails with a backend error (a lost
-///   connection, a refused connect, an I/O error) or does not answer in time throws
-///   `storage_unavailable` and marks the store **down**.
+///   connection, a refused connect, an I/O error) or does not answer in time marks the
+///   store **down** and throws `storage_unavailable` (a read) or `outcome_unknown` (a
+///   write or delete: it may have committed before the server went away).
 /// - While down, every operation throws `storage_unavailable` at once, without touching
 ///   the backend: writes fail fast and an activation that must load its state fails
 ///   fast instead of hanging; live activations keep answering reads from memory.
@@ -31,8 +32,9 @@ public final class StoreAvailability: StateStore {
         public var operationTimeout: Duration = .seconds(1)
         /// First wait between probes of a down store (default 100 ms).
         public var probeInitialBackoff: Duration = .milliseconds(100)
-        /// Longest wait between probes (default 1 s).
-        public var probeMaxBackoff: Duration = .seconds(1)
+        /// Longest wait between probes (default 500 ms: a cheap read, and service resumes
+        /// within about this much of the store's return).
+        public var probeMaxBackoff: Duration = .milliseconds(500)
 
         /// The defaults.
         public init() {}
@@ -66,15 +68,15 @@ public final class StoreAvailability: StateStore {
     public var isAvailable: Bool { state.withLock { $0.available } }
 
     public func read(_ key: StateKey) async throws -> VersionedValue {
-        try await guarded { try await $0.read(key) }
+        try await guarded(changes: false) { try await $0.read(key) }
     }
 
     public func write(_ key: StateKey, value: [UInt8], ifMatch: ETag) async throws -> ETag {
-        try await guarded { try await $0.write(key, value: value, ifMatch: ifMatch) }
+        try await guarded(changes: true) { try await $0.write(key, value: value, ifMatch: ifMatch) }
     }
 
     public func delete(_ key: StateKey, ifMatch: ETag) async throws -> ETag {
-        try await guarded { try await $0.delete(key, ifMatch: ifMatch) }
+        try await guarded(changes: true) { try await $0.delete(key, ifMatch: ifMatch) }
     }
 
     public func close() async throws {
@@ -86,7 +88,11 @@ public final class StoreAvailability: StateStore {
         try await backend.close()
     }
 
-    private func guarded<T: Sendable>(_ operation: @escaping @Sendable (any StateStore) async throws -> T) async throws -> T {
+    /// Runs `operation` on the backend within the timeout. A write or delete that was
+    /// handed to the backend and then failed or timed out may have committed all the
+    /// same (the server went away after the commit, before its answer): it throws
+    /// `outcome_unknown`, never `storage_unavailable` ("not applied").
+    private func guarded<T: Sendable>(changes: Bool, _ operation: @escaping @Sendable (any StateStore) async throws -> T) async throws -> T {
         guard isAvailable else {
             unavailableCounter.increment()
             throw LocalityError(.storageUnavailable, "the state store is unreachable; it is probed in the background and service resumes when it answers")
@@ -98,6 +104,9 @@ public final class StoreAvailability: StateStore {
         } catch {
             markDown(error)
             unavailableCounter.increment()
+            if changes {
+                throw LocalityError(.outcomeUnknown, "the state store stopped answering during the write; it may or may not have committed: \(error)")
+            }
             throw LocalityError(.storageUnavailable, "the state store did not answer: \(error)")
         }
     }
