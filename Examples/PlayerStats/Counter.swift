@@ -40,16 +40,9 @@ public distributed actor Counter: VirtualActor {
 
     /// Adds `amount`; returns the new total once the store committed it.
     public distributed func increment(by amount: Int) async throws -> Int {
-        let previous = total.value
-        let (next, overflow) = previous.addingReportingOverflow(amount)
-        guard !overflow else { throw CounterError.overflow(current: previous, amount: amount) }
-        total.value = next
-        do {
-            try await total.write()
-        } catch {
-            total.value = previous
-            throw error
-        }
+        let (next, overflow) = total.value.addingReportingOverflow(amount)
+        guard !overflow else { throw CounterError.overflow(current: total.value, amount: amount) }
+        try await total.commit(next)
         return next
     }
 

@@ -52,16 +52,15 @@ public distributed actor PlayerStats: VirtualActor {
     /// Records one finished match; returns the updated totals once they are stored.
     public distributed func recordMatch(points: Int, won: Bool) async throws -> Totals {
         guard points >= 0 else { throw MatchError.negativePoints(points) }
-        var next = totals.value
-        next.matches += 1
-        next.wins += won ? 1 : 0
-        next.points += points
-        next.bestMatch = max(next.bestMatch, points)
-        next.recent.append(points)
-        if next.recent.count > Totals.recentLimit { next.recent.removeFirst(next.recent.count - Totals.recentLimit) }
-        totals.value = next
-        try await totals.write()
-        return next
+        return try await totals.update { next in
+            next.matches += 1
+            next.wins += won ? 1 : 0
+            next.points += points
+            next.bestMatch = max(next.bestMatch, points)
+            next.recent.append(points)
+            if next.recent.count > Totals.recentLimit { next.recent.removeFirst(next.recent.count - Totals.recentLimit) }
+            return next
+        }
     }
 
     /// The totals in memory.

@@ -83,7 +83,8 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         sized(delta)
     }
 
-    /// Stores the value in memory; returns once the store committed it.
+    /// Stores the value in memory; returns once the store committed it. If the write
+    /// fails, memory keeps the new value the store does not hold: prefer `commit(_:)`.
     public func write() async throws {
         let (value, etag) = record.withLock { ($0.value, $0.etag) }
         let bytes = try BinaryEncoder().encode(value)
@@ -93,6 +94,30 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
             return bytes.count - record.bytes
         }
         sized(delta)
+    }
+
+    /// Stores `next` and makes it the value once the store committed it. If the write
+    /// fails (`storage_unavailable`, `outcome_unknown`, `conflict`, …), the value in memory
+    /// stays what the store last acknowledged: memory never runs ahead of the ground truth.
+    public func commit(_ next: Value) async throws {
+        let etag = record.withLock { $0.etag }
+        let bytes = try BinaryEncoder().encode(next)
+        let version = try await guarded { try await self.store.write(self.key, value: bytes, ifMatch: etag) }
+        let delta = record.withLock { record in
+            defer { record = (next, version, bytes.count) }
+            return bytes.count - record.bytes
+        }
+        sized(delta)
+    }
+
+    /// Changes a copy of the value with `change`, stores it, and makes it the value once
+    /// the store committed it (see `commit(_:)`); returns what `change` returned.
+    @discardableResult
+    public func update<Result>(_ change: (inout Value) throws -> Result) async throws -> Result {
+        var next = value
+        let result = try change(&next)
+        try await commit(next)
+        return result
     }
 
     /// Deletes the stored value and resets the value in memory to `initial`.
