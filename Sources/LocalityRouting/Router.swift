@@ -49,6 +49,10 @@ public protocol RoutedHandler: Sendable {
 /// The router is also the node's `TransportHandler` (inbound forwards); attach the
 /// transport after creating both: `router.attach(transport)`.
 public final class Router: TransportHandler {
+    /// Prefix of the `unavailable` message for an owner whose address answers as another
+    /// node (retried within the budget, without waiting for the ring).
+    public static let wrongPeerMessage = "owner is unreachable, another node answers at its address:"
+
     /// Prefix of the `unavailable` message for a request that hit the hop limit.
     public static let hopLimitMessage = "hop limit reached"
 
@@ -63,6 +67,10 @@ public final class Router: TransportHandler {
     private let forwardsCounter: Counter
     private let retriesCounter: Counter
     private let hopLimitCounter: Counter
+    private let ownerWaits: Counter
+    private let waitingGauge: Gauge
+    /// Calls now waiting for an unreachable owner to be replaced (≤ `maxWaitingForOwner`).
+    private let waitingForOwner = Atomic<Int>(0)
 
     /// A router for node `local`: owners from `resolver`, their transport addresses from `addresses`, local requests to `handler`. Call `attach(_:)` before forwarding.
     public init(
@@ -78,6 +86,8 @@ public final class Router: TransportHandler {
         forwardsCounter = Counter(label: "locality_routing_forwards", dimensions: labels)
         retriesCounter = Counter(label: "locality_routing_retries", dimensions: labels)
         hopLimitCounter = Counter(label: "locality_routing_hop_limit", dimensions: labels)
+        ownerWaits = Counter(label: "locality_routing_owner_waits", dimensions: labels)
+        waitingGauge = Gauge(label: "locality_routing_waiting_for_owner", dimensions: labels)
     }
 
     /// Connects the router to the transport it forwards over.
@@ -142,7 +152,18 @@ public final class Router: TransportHandler {
                     return try await handler.handle(RoutedRequest(key: envelope.key, body: envelope.body, deadline: deadline, hops: envelope.hops))
                 }
                 return try await forward(envelope, to: owner, deadline: deadline)
-            } catch let error as LocalityError where isRetryable(error) && retries < settings.retryBudget {
+            } catch let error as LocalityError where isRetryable(error) {
+                // An unreachable ring owner: wait for membership to replace it, then route
+                // again (no retry spent). The call never reached it, so `unavailable` stays
+                // the answer if the deadline comes first.
+                if error.code == .unavailable, resolve == nil, owner != local, !error.message.hasPrefix(Self.wrongPeerMessage) {
+                    switch await waitForNewOwner(of: envelope.key, replacing: owner, deadline: deadline) {
+                    case .replaced: continue
+                    case .deadline: throw error
+                    case .full: break
+                    }
+                }
+                guard retries < settings.retryBudget else { throw error }
                 retries += 1
                 counters.withLock { $0.retries += 1 }
                 retriesCounter.increment()
@@ -150,6 +171,29 @@ public final class Router: TransportHandler {
                 let remaining = (deadline - .now()).nanoseconds
                 try await Task.sleep(for: .nanoseconds(max(0, min(pause, remaining / 2))))
             }
+        }
+    }
+
+    private enum OwnerWait { case replaced, deadline, full }
+
+    /// Waits until `key` has another owner than `failed` on the ring (`replaced`), or
+    /// until too little of the deadline is left (`deadline`); `full` when
+    /// `maxWaitingForOwner` calls already wait.
+    private func waitForNewOwner(of key: String, replacing failed: NodeID, deadline: NIODeadline) async -> OwnerWait {
+        let waiting = waitingForOwner.add(1, ordering: .relaxed).newValue
+        defer { waitingGauge.record(waitingForOwner.subtract(1, ordering: .relaxed).newValue) }
+        guard waiting <= settings.maxWaitingForOwner else { return .full }
+        waitingGauge.record(waiting)
+        ownerWaits.increment()
+        var pause = Duration.milliseconds(5)
+        while true {
+            if let owner = resolver.owner(of: key), owner != failed { return .replaced }
+            // Keep a margin to answer before the caller's deadline.
+            let remaining = Duration.nanoseconds((deadline - .now()).nanoseconds)
+            guard remaining > pause + .milliseconds(20) else { return .deadline }
+            try? await Task.sleep(for: pause)
+            if Task.isCancelled { return .deadline }
+            pause = min(pause * 2, settings.ownerWaitPoll)
         }
     }
 
@@ -185,10 +229,10 @@ public final class Router: TransportHandler {
         do {
             identity = try await transport.peerIdentity(address, deadline: deadline)
         } catch let error as LocalityError where error.code == .unauthenticated {
-            throw LocalityError(.unavailable, "owner \(owner) of key \(key) is unreachable: the peer at \(address) is not in this cluster (\(error.message))")
+            throw LocalityError(.unavailable, "\(Self.wrongPeerMessage) \(owner) of key \(key): the peer at \(address) is not in this cluster (\(error.message))")
         }
         guard identity == owner else {
-            throw LocalityError(.unavailable, "owner \(owner) of key \(key) is unreachable: \(address) is now \(identity)")
+            throw LocalityError(.unavailable, "\(Self.wrongPeerMessage) \(owner) of key \(key): \(address) is now \(identity)")
         }
     }
 

@@ -11,6 +11,18 @@ public struct RoutingSettings: Sendable {
     /// deadline. Gives membership a moment to converge. Default 10 ms.
     public var retryDelay: Duration = .milliseconds(10)
 
+    /// Calls that may wait at once, node-wide, for an unreachable owner to be replaced
+    /// (Akka's shard-region buffer): a call whose owner refuses or drops its connection
+    /// waits, within its deadline, until membership moves the key to another member,
+    /// then goes there, so clients see latency instead of errors during a failover.
+    /// Past this many waiting calls, a call fails with `unavailable` as it would
+    /// without waiting (`locality_routing_waiting_for_owner` shows the depth). 0 turns
+    /// waiting off. Default 10,000.
+    public var maxWaitingForOwner: Int = 10_000
+    /// Longest pause between two looks at the ring while waiting for a new owner.
+    /// Default 50 ms.
+    public var ownerWaitPoll: Duration = .milliseconds(50)
+
     /// The defaults given on each property.
     public init() {}
 }

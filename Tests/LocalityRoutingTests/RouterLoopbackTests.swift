@@ -73,6 +73,14 @@ final class Outcomes: Sendable {
     var total: Int { state.withLock { $0.succeeded + $0.byCode.values.reduce(0, +) + $0.unexpected } }
 }
 
+/// The longest of several concurrent calls.
+final class SlowestCall: Sendable {
+    private let longest = Mutex(Duration.zero)
+
+    func record(_ duration: Duration) { longest.withLock { $0 = max($0, duration) } }
+    var value: Duration { longest.withLock { $0 } }
+}
+
 @Suite("Router over loopback", .timeLimit(.minutes(1)))
 struct RouterLoopbackTests {
     @Test func everyRequestIsAnsweredByItsOwnerWhicheverNodeItEnters() async throws {
@@ -96,6 +104,60 @@ struct RouterLoopbackTests {
         #expect(local == 300)
         #expect(forwarded > 100 && forwarded < 300)
         for node in nodes { await node.transport.shutdown() }
+    }
+
+    /// Runs 60 calls from n1 and n2 for keys n3 owns, after n3's transport is gone and
+    /// 400 ms before the ring drops it (as gossip would, a little later); returns their outcomes.
+    func callsDuringFailover(settings: RoutingSettings) async throws -> (outcomes: Outcomes, slowest: Duration) {
+        let shared = RingOwnerResolver()
+        let nodes = try await TestCluster.start(names: ["n1", "n2", "n3"], resolvers: { _ in shared }, settings: settings)
+        shared.update(TestCluster.members(nodes))
+        let dead = nodes[2]
+        let keys = (0..<1_000).map { "cart-\($0)" }.filter { shared.owner(of: $0) == dead.id }.prefix(60)
+        await dead.transport.shutdown()
+        let outcomes = Outcomes()
+        let slowest = SlowestCall()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(400))
+                shared.remove(dead.id)
+            }
+            for (index, key) in keys.enumerated() {
+                group.addTask {
+                    let start = ContinuousClock.now
+                    do {
+                        let reply = try await nodes[index % 2].router.handleOrForward(key: key, body: ByteBuffer(), deadline: TestCluster.deadline(.seconds(5)))
+                        outcomes.success()
+                        if !String(buffer: reply).hasPrefix("n3") { outcomes.survivorAnswered() }
+                    } catch let error as LocalityError {
+                        outcomes.failure(error.code)
+                    } catch {
+                        outcomes.unexpected()
+                    }
+                    slowest.record(ContinuousClock.now - start)
+                }
+            }
+            try await group.waitForAll()
+        }
+        for node in nodes.prefix(2) { await node.transport.shutdown() }
+        return (outcomes, slowest.value)
+    }
+
+    @Test func callsForADeadOwnersKeysWaitForItsReplacementInsteadOfFailing() async throws {
+        let (outcomes, slowest) = try await callsDuringFailover(settings: RoutingSettings())
+        print("failover with waiting: \(outcomes.succeeded) succeeded, errors \(outcomes.byCode), slowest \(slowest)")
+        #expect(outcomes.total == 60)
+        #expect(outcomes.succeeded == 60, "errors \(outcomes.byCode)")
+        #expect(outcomes.answeredBySurvivorsAfterLeave == 60)
+        #expect(slowest >= .milliseconds(300), "the calls did not wait for the ring")
+    }
+
+    @Test func withoutWaitingTheSameFailoverAnswersUnavailable() async throws {
+        var settings = RoutingSettings()
+        settings.maxWaitingForOwner = 0
+        let (outcomes, _) = try await callsDuringFailover(settings: settings)
+        #expect(outcomes.total == 60)
+        #expect((outcomes.byCode[.unavailable] ?? 0) > 0, "\(outcomes.byCode)")
     }
 
     @Test func whenAnOwnerLeavesUnderLoadRequestsRerouteAndNoneIsLost() async throws {

@@ -21,6 +21,7 @@ public struct NodeConfigurationError: Error, Sendable, CustomStringConvertible {
         self.problem = problem
     }
 
+    /// The line a node prints before it exits: key, source, value, problem, what is allowed.
     public var description: String {
         guard let key else { return problem }
         var text = "configuration key '\(key.name)'"
@@ -35,5 +36,6 @@ public struct NodeConfigurationErrors: Error, Sendable, CustomStringConvertible 
     /// Each problem found.
     public var errors: [NodeConfigurationError]
 
+    /// Every error, one per line.
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

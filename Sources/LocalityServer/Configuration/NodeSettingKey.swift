@@ -42,6 +42,7 @@ public struct NodeSettingKey: Sendable, Hashable, CustomStringConvertible {
         "LOCALITY_" + name.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
     }
 
+    /// The key's name, as in a configuration file.
     public var description: String { name }
 }
 
@@ -72,7 +73,7 @@ extension NodeSettingKey {
     /// Gossip interval.
     public static let gossipIntervalMs = NodeSettingKey("gossip-interval-ms", .int, "milliseconds, a whole number ≥ 1 (default: 200)")
     /// Lifeguard suspicion multiplier.
-    public static let suspicionMult = NodeSettingKey("suspicion-mult", .double, "a number > 0 (default: 4)")
+    public static let suspicionMult = NodeSettingKey("suspicion-mult", .double, "a number > 0 (default: 1)")
 
     // Transport, gateway, store.
     /// Node transport address.

@@ -51,7 +51,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Gossip interval in milliseconds (default 200).")
     var gossipIntervalMs: String?
 
-    @Option(help: "Suspicion multiplier (default 4).")
+    @Option(help: "Suspicion multiplier (default 1).")
     var suspicionMult: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
