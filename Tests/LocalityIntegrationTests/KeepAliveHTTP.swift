@@ -176,4 +176,13 @@ final class HTTPConnections {
         for connection in open.values { connection.close() }
         open = [:]
     }
+
+    /// Polls `GET /readyz` on `port` every 100 ms for at most 20 s; whether it answered 200.
+    func waitUntilReady(port: Int) async -> Bool {
+        for _ in 0..<200 {
+            if (try? await get(port: port, "/readyz", timeout: .seconds(2)))?.status == 200 { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
 }

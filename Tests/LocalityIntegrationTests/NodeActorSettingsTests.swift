@@ -18,11 +18,7 @@ import Testing
         ])
         let connections = HTTPConnections()
         defer { connections.closeAll() }
-        var up = false
-        for _ in 0..<200 where !up {
-            up = (try? await connections.get(port: ports[1], "/readyz", timeout: .seconds(2)))?.status == 200
-            if !up { try? await Task.sleep(for: .milliseconds(100)) }
-        }
+        let up = await connections.waitUntilReady(port: ports[1])
         try #require(up, "the node's gateway never became ready:\n\(processes.log("solo"))")
 
         for actor in 0..<10 {

@@ -42,11 +42,7 @@ import Testing
 
         let connections = HTTPConnections()
         defer { connections.closeAll() }
-        var up = false
-        for _ in 0..<200 where !up {
-            up = (try? await connections.get(port: ports[1], "/readyz", timeout: .seconds(2)))?.status == 200
-            if !up { try? await Task.sleep(for: .milliseconds(100)) }
-        }
+        let up = await connections.waitUntilReady(port: ports[1])
         try #require(up, "the configured node never became ready:\n\(processes.log("configured"))")
         let reply = try await connections.get(port: ports[1], "/v1/cluster/members")
         #expect(reply.status == 200)

@@ -52,11 +52,7 @@ import Testing
         let http = ports[1]
         let client = HTTPConnections()
         defer { client.closeAll() }
-        var up = false
-        for _ in 0..<200 where !up {
-            up = (try? await client.get(port: http, "/readyz", timeout: .seconds(2)))?.status == 200
-            if !up { try? await Task.sleep(for: .milliseconds(100)) }
-        }
+        let up = await client.waitUntilReady(port: http)
         try #require(up, "the node never became ready:\n\(processes.log("solo"))")
 
         let counters = 50
