@@ -49,6 +49,10 @@ public protocol RoutedHandler: Sendable {
 /// The router is also the node's `TransportHandler` (inbound forwards); attach the
 /// transport after creating both: `router.attach(transport)`.
 public final class Router: TransportHandler {
+    /// Prefix of the `unavailable` message for an owner this node cannot connect to (the
+    /// request was not sent): such a request waits for membership to replace the owner.
+    public static let unreachableOwnerMessage = "cannot reach the owner"
+
     /// Prefix of the `unavailable` message for an owner whose address answers as another
     /// node (retried within the budget, without waiting for the ring).
     public static let wrongPeerMessage = "owner is unreachable, another node answers at its address:"
@@ -156,9 +160,9 @@ public final class Router: TransportHandler {
                 // An unreachable ring owner: wait for membership to replace it, then route
                 // again (no retry spent). The call never reached it, so `unavailable` stays
                 // the answer if the deadline comes first.
-                if error.code == .unavailable, resolve == nil, owner != local, !error.message.hasPrefix(Self.wrongPeerMessage) {
+                if error.code == .unavailable, resolve == nil, owner != local, error.message.hasPrefix(Self.unreachableOwnerMessage) {
                     switch await waitForNewOwner(of: envelope.key, replacing: owner, deadline: deadline) {
-                    case .replaced: continue
+                    case .replaced, .retrySameOwner: continue
                     case .deadline: throw error
                     case .full: break
                     }
@@ -174,10 +178,11 @@ public final class Router: TransportHandler {
         }
     }
 
-    private enum OwnerWait { case replaced, deadline, full }
+    private enum OwnerWait { case replaced, retrySameOwner, deadline, full }
 
-    /// Waits until `key` has another owner than `failed` on the ring (`replaced`), or
-    /// until too little of the deadline is left (`deadline`); `full` when
+    /// Waits until `key` has another owner than `failed` on the ring (`replaced`), for
+    /// at most `ownerRetryInterval` (`retrySameOwner`: a connect failure may have been
+    /// brief), or until too little of the deadline is left (`deadline`); `full` when
     /// `maxWaitingForOwner` calls already wait.
     private func waitForNewOwner(of key: String, replacing failed: NodeID, deadline: NIODeadline) async -> OwnerWait {
         let waiting = waitingForOwner.add(1, ordering: .relaxed).newValue
@@ -186,8 +191,10 @@ public final class Router: TransportHandler {
         waitingGauge.record(waiting)
         ownerWaits.increment()
         var pause = Duration.milliseconds(5)
+        let started = ContinuousClock.now
         while true {
             if let owner = resolver.owner(of: key), owner != failed { return .replaced }
+            if ContinuousClock.now - started >= settings.ownerRetryInterval { return .retrySameOwner }
             // Keep a margin to answer before the caller's deadline.
             let remaining = Duration.nanoseconds((deadline - .now()).nanoseconds)
             guard remaining > pause + .milliseconds(20) else { return .deadline }
@@ -228,6 +235,9 @@ public final class Router: TransportHandler {
         let identity: NodeID
         do {
             identity = try await transport.peerIdentity(address, deadline: deadline)
+        } catch let error as LocalityError where error.code == .unavailable {
+            // Raised here, before anything was sent: the owner itself cannot be reached.
+            throw LocalityError(.unavailable, "\(Self.unreachableOwnerMessage) \(owner) of key \(key) at \(address): \(error.message)")
         } catch let error as LocalityError where error.code == .unauthenticated {
             throw LocalityError(.unavailable, "\(Self.wrongPeerMessage) \(owner) of key \(key): the peer at \(address) is not in this cluster (\(error.message))")
         }

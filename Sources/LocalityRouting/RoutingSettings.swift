@@ -12,9 +12,9 @@ public struct RoutingSettings: Sendable {
     public var retryDelay: Duration = .milliseconds(10)
 
     /// Calls that may wait at once, node-wide, for an unreachable owner to be replaced
-    /// (Akka's shard-region buffer): a call whose owner refuses or drops its connection
-    /// waits, within its deadline, until membership moves the key to another member,
-    /// then goes there, so clients see latency instead of errors during a failover.
+    /// (Akka's shard-region buffer): a call this node cannot connect to its owner for
+    /// (nothing sent) waits, within its deadline, until membership moves the key to
+    /// another member, then goes there, so clients see latency instead of errors during a failover.
     /// Past this many waiting calls, a call fails with `unavailable` as it would
     /// without waiting (`locality_routing_waiting_for_owner` shows the depth). 0 turns
     /// waiting off. Default 10,000.
@@ -22,6 +22,10 @@ public struct RoutingSettings: Sendable {
     /// Longest pause between two looks at the ring while waiting for a new owner.
     /// Default 50 ms.
     public var ownerWaitPoll: Duration = .milliseconds(50)
+    /// How long a waiting request looks at the ring before it tries the same owner
+    /// again (a connect failure may have been brief; the transport's reconnect backoff
+    /// makes a try against a dead owner cheap). Default 250 ms.
+    public var ownerRetryInterval: Duration = .milliseconds(250)
 
     /// The defaults given on each property.
     public init() {}

@@ -17,7 +17,10 @@ import Synchronization
 ///   (`probeInitialBackoff` doubling to `probeMaxBackoff`); its first success marks the
 ///   store **up** again, and service resumes by itself.
 /// - `LocalityError`s of the backend (`conflict`, `overloaded`, …) pass through unchanged
-///   and do not mark it down.
+///   and do not mark it down; its `unavailable` (what `PostgresStateStore` throws for a
+///   lost or refused connection) counts as a backend failure.
+/// - The probe checks that the store still has the identity the node established
+///   (`expectIdentity`): a host name that now points to another database keeps it down.
 ///
 /// Metrics: `locality_store_available` (1 up, 0 down), `locality_store_unavailable_total`
 /// (operations refused or failed as unavailable). `isAvailable` feeds `/readyz`.
@@ -44,6 +47,7 @@ public final class StoreAvailability: StateStore {
         var available = true
         var probe: Task<Void, Never>?
         var closed = false
+        var identity: String?
     }
 
     /// The backend.
@@ -66,6 +70,12 @@ public final class StoreAvailability: StateStore {
 
     /// Whether the backend answered its last operation or probe.
     public var isAvailable: Bool { state.withLock { $0.available } }
+
+    /// The store identity (`StoreIdentity`) the probe must read back before the store
+    /// counts as up again.
+    public func expectIdentity(_ identity: String) {
+        state.withLock { $0.identity = identity }
+    }
 
     public func read(_ key: StateKey) async throws -> VersionedValue {
         try await guarded(changes: false) { try await $0.read(key) }
@@ -99,8 +109,8 @@ public final class StoreAvailability: StateStore {
         }
         do {
             return try await Self.withTimeout(settings.operationTimeout) { [backend] in try await operation(backend) }
-        } catch let error as LocalityError where error.code != .deadlineExceeded {
-            throw error
+        } catch let error as LocalityError where error.code != .deadlineExceeded && error.code != .unavailable {
+            throw error  // conflict, overloaded, …: the backend answered
         } catch {
             markDown(error)
             unavailableCounter.increment()
@@ -124,7 +134,12 @@ public final class StoreAvailability: StateStore {
             guard let self else { return }
             await self.probeUntilAvailable()
         }
-        state.withLock { $0.probe = probe }
+        // close() may have run in between: it found no probe to cancel.
+        let closed = state.withLock { state -> Bool in
+            if !state.closed { state.probe = probe }
+            return state.closed
+        }
+        if closed { probe.cancel() }
     }
 
     private func probeUntilAvailable() async {
@@ -132,7 +147,15 @@ public final class StoreAvailability: StateStore {
         while !Task.isCancelled {
             do { try await Task.sleep(for: backoff) } catch { return }
             do {
-                _ = try await Self.withTimeout(settings.operationTimeout) { [backend] in try await backend.read(StoreIdentity.key) }
+                let read = try await Self.withTimeout(settings.operationTimeout) { [backend] in try await backend.read(StoreIdentity.key) }
+                let found = read.value.flatMap { String(bytes: $0, encoding: .utf8) }
+                if let expected = state.withLock({ $0.identity }), found != expected {
+                    logger.error("the state store answers, but with another identity: staying down", metadata: [
+                        "expected": "\(expected)", "found": "\(found ?? "none")",
+                    ])
+                    backoff = settings.probeMaxBackoff
+                    continue
+                }
                 state.withLock { state in
                     state.available = true
                     state.probe = nil
@@ -155,12 +178,13 @@ public final class StoreAvailability: StateStore {
             let work = Task {
                 let result: Result<T, any Error>
                 do { result = .success(try await operation()) } catch { result = .failure(error) }
-                race.finish(with: result)
+                if race.finish(with: result) { race.timer.withLock { $0 }?.cancel() }
             }
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: timeout)
                 if race.finish(with: .failure(LocalityError(.deadlineExceeded, "no answer within \(timeout)"))) { work.cancel() }
             }
+            race.timer.withLock { $0 = timer }
         }
     }
 }
@@ -168,6 +192,8 @@ public final class StoreAvailability: StateStore {
 /// The continuation an operation and its timer race to resume (the first one wins).
 private final class TimeoutRace<T: Sendable>: Sendable {
     let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    /// The timer, cancelled when the operation wins (so it does not sleep out its time).
+    let timer = Mutex<Task<Void, Never>?>(nil)
 
     /// Resumes the waiter with `result` if nobody did yet; tells whether this call did.
     @discardableResult

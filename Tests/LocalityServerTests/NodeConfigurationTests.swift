@@ -148,6 +148,21 @@ import Testing
         }
     }
 
+    @Test func aClusterKeyFileFlagBeatsAClusterKeyInTheEnvironment() async throws {
+        let fromFlag = try await NodeConfiguration.load(
+            flags: ["name": "n1", "bind": "127.0.0.1:7001", "cluster-key-file": keyFile],
+            environment: ["LOCALITY_CLUSTER_KEY": "ffeeddccbbaa99887766554433221100"])
+        #expect(fromFlag.keyring.primary.withUnsafeBytes { Array($0) }.first == 0x00)
+        do {
+            _ = try await NodeConfiguration.load(
+                flags: ["name": "n1", "bind": "127.0.0.1:7001", "cluster-key-file": keyFile, "cluster-key": "ffeeddccbbaa99887766554433221100"],
+                environment: [:])
+            Issue.record("both keys in one layer loaded")
+        } catch {
+            #expect(error.description.contains("set one of them"))
+        }
+    }
+
     @Test func everyKeyHasOneFlagAndOneEnvironmentVariable() {
         let names = NodeSettingKey.all.map(\.name)
         #expect(Set(names).count == names.count)

@@ -7,7 +7,7 @@ import Testing
 
 /// A backend that can hang or fail on demand, around a memory store.
 private final class FlakyStore: StateStore {
-    enum Mode { case healthy, hanging, failing }
+    enum Mode { case healthy, hanging, failing, unavailable }
     let inner = MemoryStateStore()
     let mode = Mutex(Mode.healthy)
     let calls = Atomic<Int>(0)
@@ -19,6 +19,7 @@ private final class FlakyStore: StateStore {
         switch mode.withLock({ $0 }) {
         case .healthy: return
         case .failing: throw ConnectionRefused()
+        case .unavailable: throw LocalityError(.unavailable, "postgres store: connection closed")
         case .hanging: try await Task.sleep(for: .seconds(30))
         }
     }
@@ -99,6 +100,38 @@ private final class FlakyStore: StateStore {
         #expect(try await store.write(Self.key, value: [2], ifMatch: .absent) == ETag(1))
         // Nothing the failing write attempted was stored.
         #expect(try await store.read(Self.key).value == [2])
+    }
+
+    @Test func aBackendsOwnUnavailableMarksTheStoreDownAndAWriteOutcomeUnknown() async throws {
+        let backend = FlakyStore()
+        let store = guarded(backend)
+        backend.mode.withLock { $0 = .unavailable }
+        do {
+            _ = try await store.write(Self.key, value: [1], ifMatch: .absent)
+            Issue.record("a write to an unavailable backend succeeded")
+        } catch let error as LocalityError {
+            #expect(error.code == .outcomeUnknown)
+        }
+        #expect(!store.isAvailable)
+    }
+
+    @Test func theProbeKeepsTheStoreDownWhenItAnswersWithAnotherIdentity() async throws {
+        let backend = FlakyStore()
+        let store = guarded(backend)
+        let identity = try await StoreIdentity.establish(in: store)
+        store.expectIdentity(identity)
+        backend.mode.withLock { $0 = .failing }
+        _ = try? await store.read(Self.key)
+        #expect(!store.isAvailable)
+        // The backend comes back as another database.
+        _ = try await backend.inner.write(StoreIdentity.key, value: Array("another".utf8), ifMatch: ETag(1))
+        backend.mode.withLock { $0 = .healthy }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(!store.isAvailable, "the store came back up on another database")
+        _ = try await backend.inner.write(StoreIdentity.key, value: Array(identity.utf8), ifMatch: ETag(2))
+        let start = ContinuousClock.now
+        while !store.isAvailable, ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(store.isAvailable)
     }
 
     @Test func aConflictPassesThroughAndKeepsTheStoreUp() async throws {

@@ -100,7 +100,11 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// fails (`storage_unavailable`, `outcome_unknown`, `conflict`, …), the value in memory
     /// stays what the store last acknowledged: memory never runs ahead of the ground truth.
     public func commit(_ next: Value) async throws {
-        let etag = record.withLock { $0.etag }
+        try await commit(next, ifMatch: record.withLock { $0.etag })
+    }
+
+    /// `commit(_:)` against the version `next` was computed from.
+    private func commit(_ next: Value, ifMatch etag: ETag) async throws {
         let bytes = try BinaryEncoder().encode(next)
         let version = try await guarded { try await self.store.write(self.key, value: bytes, ifMatch: etag) }
         let delta = record.withLock { record in
@@ -114,9 +118,10 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// the store committed it (see `commit(_:)`); returns what `change` returned.
     @discardableResult
     public func update<Result>(_ change: (inout Value) throws -> Result) async throws -> Result {
-        var next = value
+        // Value and version read together: the write must match what `change` saw.
+        var (next, etag) = record.withLock { ($0.value, $0.etag) }
         let result = try change(&next)
-        try await commit(next)
+        try await commit(next, ifMatch: etag)
         return result
     }
 

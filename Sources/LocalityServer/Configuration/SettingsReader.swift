@@ -124,9 +124,23 @@ struct SettingsReader {
         return configuration
     }
 
-    /// The keyring from `cluster-key` (the key itself) or `cluster-key-file`.
+    /// How high the layer `key`'s value came from ranks: flag 3, environment 2, file 1.
+    private func layer(of key: NodeSettingKey) -> Int {
+        if flags[key.name] != nil { return 3 }
+        if environment[key.environmentVariable] != nil { return 2 }
+        return file?.entries[key.name] != nil ? 1 : 0
+    }
+
+    /// The keyring from `cluster-key` (the key itself) or `cluster-key-file`, whichever
+    /// comes from the higher layer; both in one layer is an error.
     private func readKeyring(errors: inout [NodeConfigurationError]) -> ClusterKeyring? {
-        if let text = string(.clusterKey) {
+        let keyLayer = layer(of: .clusterKey)
+        let fileLayer = layer(of: .clusterKeyFile)
+        if keyLayer > 0, keyLayer == fileLayer {
+            errors.append(error(.clusterKey, problem: "set together with cluster-key-file in the same place; set one of them"))
+            return nil
+        }
+        if keyLayer > fileLayer, let text = string(.clusterKey) {
             do {
                 return try ClusterKeyring(fileText: text)
             } catch {

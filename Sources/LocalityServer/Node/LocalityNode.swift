@@ -91,6 +91,7 @@ public final class LocalityNode: Service, Sendable {
         let host: ActorHost
         do {
             storeIdentity = configuration.storeInForce == .memory ? StoreIdentity.memory : try await StoreIdentity.establish(in: store)
+            (store as? StoreAvailability)?.expectIdentity(storeIdentity)
             let clusterKey = configuration.keyring.primary.withUnsafeBytes { Array($0) }
             host = try await ActorHost.start(
                 id: id, clusterKey: clusterKey, transport: try configuration.transportAddress(), store: store,
