@@ -43,6 +43,19 @@ import Testing
         try #require(ports.count == 3)
         let servicesDirectory = processes.directory.appendingPathComponent("services").path
         let exports = try await Self.services(["start", "postgres"], directory: servicesDirectory, port: ports[2])
+        // The test's own PostgreSQL stops on every path, a failed expectation included.
+        do {
+            try await exercise(exports: exports, processes: processes, ports: ports, servicesDirectory: servicesDirectory)
+        } catch {
+            _ = try? await Self.services(["stop", "postgres"], directory: servicesDirectory, port: ports[2])
+            throw error
+        }
+        _ = try? await Self.services(["stop", "postgres"], directory: servicesDirectory, port: ports[2])
+        processes.removeDirectory()
+    }
+
+    /// The outage run against the started PostgreSQL (see the test's name).
+    private func exercise(exports: String, processes: NodeProcesses, ports: [Int], servicesDirectory: String) async throws {
         let url = try #require(exports.split(separator: "\n").first { $0.hasPrefix("export LOCALITY_POSTGRES_URL=") }
             .map { String($0.dropFirst("export LOCALITY_POSTGRES_URL=".count)) })
         let keyFile = try processes.writeKeyFile("cluster.key")
