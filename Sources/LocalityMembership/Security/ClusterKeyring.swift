@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import LocalityCore
 
 /// The shared secret of a cluster: a primary key that signs every outgoing packet and
@@ -50,6 +51,18 @@ public struct ClusterKeyring: Sendable {
         let primary = try Self.decodeKeyText(lines[0])
         let accepted = try lines.count == 2 ? Self.decodeKeyText(lines[1]) : nil
         try self.init(primaryBytes: primary, acceptedBytes: accepted)
+    }
+
+    /// Reads and parses a key file (`--cluster-key-file`); the error says whether the
+    /// file could not be read or what is wrong with its keys.
+    public init(contentsOfFile path: String) throws(LocalityError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LocalityError(.badRequest, "cannot read cluster key file \(path)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw LocalityError(.badRequest, "cluster key file \(path) is not UTF-8")
+        }
+        try self.init(fileText: text)
     }
 
     /// Decodes one key written in hex or base64.

@@ -152,12 +152,8 @@ struct SettingsReader {
             errors.append(error(.clusterKeyFile, problem: "missing (set cluster-key-file or cluster-key)"))
             return nil
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            errors.append(error(.clusterKeyFile, problem: "cannot read the file as UTF-8 text"))
-            return nil
-        }
         do {
-            return try ClusterKeyring(fileText: text)
+            return try ClusterKeyring(contentsOfFile: path)
         } catch {
             errors.append(self.error(.clusterKeyFile, problem: error.message))
             return nil
