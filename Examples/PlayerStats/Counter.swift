@@ -54,6 +54,6 @@ public distributed actor Counter: VirtualActor {
     /// The total as the store holds it (a read of the store, not of memory).
     public distributed func storedValue() async throws -> Int {
         let stored = try await actorSystem.stateStore.read(total.key)
-        return try stored.value.map { try BinaryDecoder().decode(Int.self, from: $0) } ?? 0
+        return try stored.value.flatMap { try PersistentState<Int>.value(fromStored: $0) } ?? 0
     }
 }

@@ -14,7 +14,20 @@ public protocol ActorInvoker: Sendable {
     /// Runs `kind`/`key`.`method` (the method's base name, e.g. `recordMatch`, or its
     /// full stable name, e.g. `recordMatch(points:won:)`) and returns the result as JSON
     /// (`null` for a method that returns nothing).
-    func invoke(kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8]
+    ///
+    /// With an `idempotencyKey`, a call the actor already ran under that key is not run
+    /// again: its first result is returned, or `already_applied` when that result was
+    /// not kept.
+    func invoke(
+        kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration, idempotencyKey: IdempotencyKey?
+    ) async throws -> [UInt8]
+}
+
+extension ActorInvoker {
+    /// `invoke` without an idempotency key: a retry may run the call again.
+    public func invoke(kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8] {
+        try await invoke(kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: nil)
+    }
 }
 
 /// The method of an actor threw: `type` names the error type; `json` is the error

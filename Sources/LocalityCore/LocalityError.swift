@@ -33,6 +33,10 @@ public struct LocalityError: Error, Hashable, Sendable, CustomStringConvertible 
         case outcomeUnknown = "outcome_unknown"
         /// The state store is unreachable: the call did not change state; retry later.
         case storageUnavailable = "storage_unavailable"
+        /// A call retried with an idempotency key already ran once and its state changes
+        /// were committed, but its result was not kept (the node that ran it stopped
+        /// before recording it): count it as applied; it will not run again.
+        case alreadyApplied = "already_applied"
     }
 
     /// The stable code: what the caller may do about it (retry, re-resolve, give up).

@@ -8,9 +8,11 @@ import NIOCore
 /// `POST /v1/actors/{type}/{id}/{method}`: admission (in-flight limit and queue), body
 /// read up to `maxBodyBytes`, JSON check, then `ActorInvoker.invoke` under a deadline.
 /// The client may shorten (or, up to `maxCallTimeout`, lengthen) the call timeout with
-/// `X-Locality-Timeout-Ms`.
+/// `X-Locality-Timeout-Ms`, and make retries safe with `Idempotency-Key` (a call retried
+/// under the same key runs at most once and answers its first result).
 struct ActorRoute: Sendable {
     static let timeoutHeader = HTTPField.Name("x-locality-timeout-ms")!
+    static let idempotencyKeyHeader = HTTPField.Name("idempotency-key")!
 
     let settings: GatewaySettings
     let invoker: any ActorInvoker
@@ -22,6 +24,9 @@ struct ActorRoute: Sendable {
         let key = try Self.parameter("id", context)
         let method = try Self.parameter("method", context)
         let timeout = try callTimeout(request)
+        let idempotencyKey = try request.headers[Self.idempotencyKeyHeader].map { text throws(LocalityError) in
+            try IdempotencyKey(validating: text)
+        }
 
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > settings.maxBodyBytes {
             throw tooLarge(context)
@@ -41,7 +46,8 @@ struct ActorRoute: Sendable {
         let arguments = Array(buffer: body)
         try Self.checkArguments(arguments)
 
-        let result = try await Self.invoke(invoker, kind: kind, key: key, method: method, arguments: arguments, timeout: timeout)
+        let result = try await Self.invoke(
+            invoker, kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
         let bytes = result.isEmpty ? Array("null".utf8) : result
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -113,10 +119,14 @@ struct ActorRoute: Sendable {
 
     /// Runs the call; if the invoker has not answered shortly after `timeout` the call is
     /// cancelled and answered with `deadline_exceeded`, so a stuck call cannot hold its slot.
-    static func invoke(_ invoker: any ActorInvoker, kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8] {
+    static func invoke(
+        _ invoker: any ActorInvoker, kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration,
+        idempotencyKey: IdempotencyKey? = nil
+    ) async throws -> [UInt8] {
         try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
             group.addTask {
-                try await invoker.invoke(kind: kind, key: key, method: method, arguments: arguments, timeout: timeout)
+                try await invoker.invoke(
+                    kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
             }
             group.addTask {
                 try await Task.sleep(for: timeout + .milliseconds(100))

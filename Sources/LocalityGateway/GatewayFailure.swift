@@ -56,7 +56,7 @@ struct GatewayFailure: Error, Sendable {
         case .badRequest: return GatewayFailure(status: .badRequest, code: code, message: error.message)
         case .actorNotFound: return GatewayFailure(status: .notFound, code: code, message: error.message)
         case .payloadTooLarge: return GatewayFailure(status: .contentTooLarge, code: code, message: error.message)
-        case .conflict: return GatewayFailure(status: .conflict, code: code, message: error.message)
+        case .conflict, .alreadyApplied: return GatewayFailure(status: .conflict, code: code, message: error.message)
         // The call may have run: 504 without Retry-After, never "not applied, retry".
         case .deadlineExceeded, .outcomeUnknown: return GatewayFailure(status: .gatewayTimeout, code: code, message: error.message)
         case .overloaded, .unavailable, .notOwner, .cancelled, .storageUnavailable:

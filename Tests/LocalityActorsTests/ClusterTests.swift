@@ -135,7 +135,7 @@ struct ClusterTests {
             var found: [PlayerStats.Totals] = []
             for store in stores {
                 if let bytes = try await store.read(StateKey(kind: PlayerStats.kind, id: "player-\(player)")).value {
-                    found.append(try BinaryDecoder().decode(PlayerStats.Totals.self, from: bytes))
+                    found.append(try #require(try PersistentState<PlayerStats.Totals>.value(fromStored: bytes)))
                 }
             }
             #expect(found.count == 1)

@@ -136,7 +136,7 @@ struct JSONInvocationTests {
         for _ in 0..<5 { _ = try await Self.call(system, "counter", "c", "increment", #"{"by":2}"#) }
         #expect(try await Self.call(system, "counter", "c", "storedValue") == "10")
         let stored = try await store.read(StateKey(kind: "counter", id: "c"))
-        #expect(try BinaryDecoder().decode(Int.self, from: try #require(stored.value)) == 10)
+        #expect(try PersistentState<Int>.value(fromStored: try #require(stored.value)) == 10)
         do {
             _ = try await Self.call(system, "counter", "c", "increment", "[\(Int.max)]")
             Issue.record("no overflow error")

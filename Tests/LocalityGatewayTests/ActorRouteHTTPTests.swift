@@ -21,6 +21,26 @@ struct ActorRouteHTTPTests {
         #expect(invoker.calls == 2)
     }
 
+    @Test func anIdempotencyKeyReachesTheInvokerAndABadOneIs400() async throws {
+        let invoker = FakeInvoker.echo()
+        try await GatewayHarness.withGateway(context: GatewayContext(invoker: invoker)) { _, port in
+            let keyed = try await RawHTTPClient.post(
+                "/v1/actors/counter/c/increment", "{\"by\":1}", headers: ["Idempotency-Key": "6f1c-42"], port: port)
+            #expect(keyed.status == 200)
+            #expect(invoker.lastIdempotencyKey?.rawValue == "6f1c-42")
+            let plain = try await RawHTTPClient.post("/v1/actors/counter/c/increment", "{\"by\":1}", port: port)
+            #expect(plain.status == 200)
+            #expect(invoker.lastIdempotencyKey == nil)
+            for bad in ["has space", String(repeating: "k", count: 256)] {
+                let response = try await RawHTTPClient.post(
+                    "/v1/actors/counter/c/increment", "{}", headers: ["Idempotency-Key": bad], port: port)
+                #expect(response.status == 400)
+                #expect(response.errorCode == "bad_request")
+            }
+        }
+        #expect(invoker.calls == 2)
+    }
+
     @Test func malformedJSONIs400AndNeverReachesTheActor() async throws {
         let invoker = FakeInvoker.echo()
         try await GatewayHarness.withGateway(context: GatewayContext(invoker: invoker)) { _, port in

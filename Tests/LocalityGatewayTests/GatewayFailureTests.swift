@@ -11,7 +11,7 @@ struct GatewayFailureTests {
         let expected: Int = switch code {
         case .badRequest: 400
         case .actorNotFound: 404
-        case .conflict: 409
+        case .conflict, .alreadyApplied: 409
         case .payloadTooLarge: 413
         case .internal: 500
         case .unauthenticated: 502

@@ -9,15 +9,21 @@ final class FakeInvoker: ActorInvoker {
     typealias Handler = @Sendable (_ kind: String, _ key: String, _ method: String, _ arguments: [UInt8], _ timeout: Duration) async throws -> [UInt8]
     private let handler: Handler
     private let callCount = Atomic<Int>(0)
+    private let lastKey = Mutex<IdempotencyKey?>(nil)
 
     init(_ handler: @escaping Handler) {
         self.handler = handler
     }
 
     var calls: Int { callCount.load(ordering: .relaxed) }
+    /// The idempotency key of the last call (nil when it had none).
+    var lastIdempotencyKey: IdempotencyKey? { lastKey.withLock { $0 } }
 
-    func invoke(kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8] {
+    func invoke(
+        kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration, idempotencyKey: IdempotencyKey?
+    ) async throws -> [UInt8] {
         callCount.add(1, ordering: .relaxed)
+        lastKey.withLock { $0 = idempotencyKey }
         return try await handler(kind, key, method, arguments, timeout)
     }
 

@@ -1,11 +1,13 @@
 import LocalityCore
 import Synchronization
 
-/// One live activation: the actor instance on this node, its mailbox and its last use.
+/// One live activation: the actor instance on this node, its mailbox, its last use and
+/// the calls it ran under idempotency keys.
 final class Activation: Sendable {
     let id: VirtualActorID
     let instance: any VirtualActor
     let mailbox: Mailbox
+    let ledger: IdempotencyLedger
     /// Nanoseconds of the last call start or end (or keep-alive timer tick).
     private let lastUse: Atomic<Int64>
     /// Set when its state hit a stale etag: deactivate without flushing.
@@ -14,9 +16,13 @@ final class Activation: Sendable {
     /// catalog under its lock, so the catalog's total stays the sum).
     private let stateByteCount = Atomic<Int>(0)
 
-    init(id: VirtualActorID, instance: any VirtualActor, mailboxCapacity: Int, now: Timestamp, depth: MailboxDepth? = nil) {
+    init(
+        id: VirtualActorID, instance: any VirtualActor, ledger: IdempotencyLedger, mailboxCapacity: Int, now: Timestamp,
+        depth: MailboxDepth? = nil
+    ) {
         self.id = id
         self.instance = instance
+        self.ledger = ledger
         self.mailbox = Mailbox(capacity: mailboxCapacity, depth: depth)
         self.lastUse = Atomic(now.nanoseconds)
     }

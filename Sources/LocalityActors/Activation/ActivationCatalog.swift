@@ -172,9 +172,11 @@ final class ActivationCatalog: Sendable {
 
     private func load(_ id: VirtualActorID) async throws -> Activation {
         do {
-            let instance = try await activator(id)
+            let ledger = newLedger()
+            let instance = try await IdempotencyLedger.$activating.withValue(ledger) { try await activator(id) }
             let activation = Activation(
-                id: id, instance: instance, mailboxCapacity: settings.mailboxCapacity, now: clock.now(), depth: metrics.mailboxDepth)
+                id: id, instance: instance, ledger: ledger, mailboxCapacity: settings.mailboxCapacity, now: clock.now(),
+                depth: metrics.mailboxDepth)
             state.withLock { state in
                 activation.stateBytes = state.loadingBytes.removeValue(forKey: id) ?? 0
                 state.tick += 1
@@ -199,6 +201,16 @@ final class ActivationCatalog: Sendable {
             if let error = error as? LocalityError { throw error }
             throw LocalityError(.unavailable, "activation of \(id) failed: \(error)")
         }
+    }
+
+    /// An empty ledger on the wall clock (the window must mean the same on every node).
+    private func newLedger() -> IdempotencyLedger {
+        let clock = clock
+        let dropped = metrics.idempotencyKeysDropped
+        return IdempotencyLedger(
+            settings: settings.idempotency,
+            now: { (clock.now().nanoseconds + clock.wallClockOffset().nanoseconds) / 1_000_000 },
+            dropped: { dropped.increment(by: $0) })
     }
 
     // MARK: Deactivation

@@ -17,6 +17,11 @@ import Synchronization
 /// - `locality_actor_memory_bytes` (gauge): estimated memory of the live activations.
 /// - `locality_actor_call_duration_seconds{location}` (timer): calls from this node,
 ///   `local` (run here, queueing included) or `remote` (sent to the owner).
+/// - `locality_actor_idempotent_replays_total{answer}` (counter): calls retried under an
+///   idempotency key the actor had run, not run again: `result` (first result replayed),
+///   `applied` (answered `already_applied`).
+/// - `locality_actor_idempotency_keys_dropped_total` (counter): keys forgotten before their
+///   window ended because an actor held `keysPerActor` newer ones.
 struct ActorMetrics: Sendable {
     enum DeactivationReason: String, CaseIterable {
         case idle, evicted, shutdown, conflict
@@ -37,6 +42,9 @@ struct ActorMetrics: Sendable {
     let remoteCalls: Timer
     /// Waiting calls of every mailbox; each mailbox adds and removes its own.
     let mailboxDepth: MailboxDepth
+    let replayedResults: Counter
+    let replayedApplied: Counter
+    let idempotencyKeysDropped: Counter
 
     init(factory: any MetricsFactory = MetricsSystem.factory) {
         liveActivations = Gauge(label: "locality_actor_activations", factory: factory)
@@ -62,6 +70,9 @@ struct ActorMetrics: Sendable {
         localCalls = Timer(label: "locality_actor_call_duration_seconds", dimensions: [("location", "local")], factory: factory)
         remoteCalls = Timer(label: "locality_actor_call_duration_seconds", dimensions: [("location", "remote")], factory: factory)
         mailboxDepth = MailboxDepth(gauge: Gauge(label: "locality_actor_mailbox_depth", factory: factory))
+        replayedResults = Counter(label: "locality_actor_idempotent_replays_total", dimensions: [("answer", "result")], factory: factory)
+        replayedApplied = Counter(label: "locality_actor_idempotent_replays_total", dimensions: [("answer", "applied")], factory: factory)
+        idempotencyKeysDropped = Counter(label: "locality_actor_idempotency_keys_dropped_total", factory: factory)
     }
 
     func deactivated(_ reason: DeactivationReason) {

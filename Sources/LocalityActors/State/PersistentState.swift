@@ -26,6 +26,8 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     private let events: @Sendable (Event) -> Void
     /// Value, its etag, and its encoded size as last reported.
     private let record: Mutex<(value: Value, etag: ETag, bytes: Int)>
+    /// The actor's idempotency keys, stored with the value (nil: this state carries none).
+    private let ledger: IdempotencyLedger?
 
     /// What a `PersistentState` tells its owner.
     enum Event {
@@ -35,8 +37,11 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         case sizeChanged(Int)
     }
 
-    /// State of the actor `id`, kept in `system`'s state store.
+    /// State of the actor `id`, kept in `system`'s state store. The first one an actor
+    /// creates while it activates also stores the actor's idempotency keys (see
+    /// `IdempotencyKey`), in the same record and the same commits as its value.
     public convenience init(id: VirtualActorID, system: ClusterSystem, initial: Value) {
+        let ledger = IdempotencyLedger.activating.flatMap { $0.attachDurable() ? $0 : nil }
         self.init(
             key: StateKey(kind: id.kind, id: id.key), store: system.stateStore, initial: initial,
             events: { [weak system] event in
@@ -44,7 +49,8 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
                 case .conflict: system?.stateConflicted(id)
                 case .sizeChanged(let delta): system?.stateSizeChanged(id, by: delta)
                 }
-            }
+            },
+            ledger: ledger
         )
     }
 
@@ -55,11 +61,12 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         })
     }
 
-    init(key: StateKey, store: any StateStore, initial: Value, events: @escaping @Sendable (Event) -> Void) {
+    init(key: StateKey, store: any StateStore, initial: Value, events: @escaping @Sendable (Event) -> Void, ledger: IdempotencyLedger? = nil) {
         self.key = key
         self.store = store
         self.initial = initial
         self.events = events
+        self.ledger = ledger
         self.record = Mutex((initial, .absent, 0))
     }
 
@@ -75,7 +82,12 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// Loads the value from the store (`initial` when never written or cleared).
     public func read() async throws {
         let stored = try await store.read(key)
-        let value = try stored.value.map { try BinaryDecoder().decode(Value.self, from: $0) } ?? initial
+        var value = initial
+        if let bytes = stored.value {
+            let record = try StoredRecord(bytes)
+            value = try record.value.map { try BinaryDecoder().decode(Value.self, from: Array($0)) } ?? initial
+            ledger?.load(record.ledger)
+        }
         let delta = record.withLock { record in
             defer { record = (value, stored.etag, stored.value?.count ?? 0) }
             return (stored.value?.count ?? 0) - record.bytes
@@ -87,8 +99,9 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// fails, memory keeps the new value the store does not hold: prefer `commit(_:)`.
     public func write() async throws {
         let (value, etag) = record.withLock { ($0.value, $0.etag) }
-        let bytes = try BinaryEncoder().encode(value)
+        let (bytes, entries) = try stored(value)
         let next = try await guarded { try await self.store.write(self.key, value: bytes, ifMatch: etag) }
+        ledger?.committed(entries)
         let delta = record.withLock { record in
             defer { (record.etag, record.bytes) = (next, bytes.count) }
             return bytes.count - record.bytes
@@ -105,8 +118,9 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
 
     /// `commit(_:)` against the version `next` was computed from.
     private func commit(_ next: Value, ifMatch etag: ETag) async throws {
-        let bytes = try BinaryEncoder().encode(next)
+        let (bytes, entries) = try stored(next)
         let version = try await guarded { try await self.store.write(self.key, value: bytes, ifMatch: etag) }
+        ledger?.committed(entries)
         let delta = record.withLock { record in
             defer { record = (next, version, bytes.count) }
             return bytes.count - record.bytes
@@ -125,15 +139,47 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         return result
     }
 
-    /// Deletes the stored value and resets the value in memory to `initial`.
+    /// Deletes the stored value and resets the value in memory to `initial`. While the
+    /// actor remembers idempotency keys, the record stays with the keys and no value.
     public func clear() async throws {
         let etag = record.withLock { $0.etag }
-        let next = try await guarded { try await self.store.delete(self.key, ifMatch: etag) }
+        let entries = ledger?.entriesForCommit(pending: pendingKey) ?? []
+        let next: ETag
+        var bytes = 0
+        if entries.isEmpty {
+            next = try await guarded { try await self.store.delete(self.key, ifMatch: etag) }
+        } else {
+            let record = StoredRecord.encode(value: nil, ledger: entries)
+            bytes = record.count
+            next = try await guarded { try await self.store.write(self.key, value: record, ifMatch: etag) }
+            ledger?.committed(entries)
+        }
         let delta = record.withLock { record in
-            defer { record = (self.initial, next, 0) }
-            return -record.bytes
+            defer { record = (self.initial, next, bytes) }
+            return bytes - record.bytes
         }
         sized(delta)
+    }
+
+    /// The record to store for `value`: the value alone, or with the idempotency keys to
+    /// keep (the running call's key among them), and those keys.
+    private func stored(_ value: Value) throws -> (bytes: [UInt8], entries: [IdempotencyLedger.Entry]) {
+        let encoded = try BinaryEncoder().encode(value)
+        guard let ledger else { return (encoded, []) }
+        let entries = ledger.entriesForCommit(pending: pendingKey)
+        return entries.isEmpty ? (encoded, []) : (StoredRecord.encode(value: encoded, ledger: entries), entries)
+    }
+
+    /// The key of the call committing, when it runs under one on this state's actor.
+    private var pendingKey: String? {
+        guard let call = IdempotentCall.current, let ledger, call.ledger === ledger else { return nil }
+        return call.key
+    }
+
+    /// The value in a stored record as `PersistentState` wrote it (nil for a record that
+    /// holds no value), for code that reads the store directly (checks, tools).
+    public static func value(fromStored bytes: [UInt8]) throws -> Value? {
+        try StoredRecord(bytes).value.map { try BinaryDecoder().decode(Value.self, from: Array($0)) }
     }
 
     private func guarded(_ operation: @Sendable () async throws -> ETag) async throws -> ETag {

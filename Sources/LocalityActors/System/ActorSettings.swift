@@ -35,6 +35,31 @@ public struct ActorSettings: Sendable {
     /// directory); the directory-backed modes need `attach(router:resolver:directory:)`.
     public var placement: ActorPlacement = .hashOwner
 
+    /// How long and how many idempotency keys each actor remembers (see `IdempotencyKey`).
+    public var idempotency = IdempotencySettings()
+
     /// Every bound and timer at its default (given on each property).
+    public init() {}
+}
+
+/// What an actor remembers of the calls it ran under idempotency keys: a call retried
+/// under the same key within `window`, among the actor's last `keysPerActor` keyed calls,
+/// runs at most once and answers its first result.
+///
+/// Past either bound a key is forgotten and a retry runs again; the metric
+/// `locality_actor_idempotency_keys_dropped_total` counts keys the count bound dropped
+/// before their window ended (raise `keysPerActor` if it grows). The keys and results
+/// travel with the actor's persisted state on every write, so the bounds also bound
+/// that record: at most `keysPerActor` × (key + `maxResultBytes`).
+public struct IdempotencySettings: Sendable, Equatable {
+    /// How long a key is remembered after its call. Default 10 minutes.
+    public var window: Duration = .seconds(600)
+    /// Most keys one actor remembers; the oldest go first. Default 128.
+    public var keysPerActor: Int = 128
+    /// Largest result kept for a replay, in bytes; a larger one is remembered as applied
+    /// (a retry answers `already_applied`). Default 1,024 bytes.
+    public var maxResultBytes: Int = 1_024
+
+    /// The defaults above.
     public init() {}
 }

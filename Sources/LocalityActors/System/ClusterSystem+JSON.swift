@@ -10,8 +10,13 @@ import NIOCore
 /// decodes the JSON into the method's parameter types, runs the call as a turn of the
 /// activation and encodes the result with `JSONEncoder`.
 extension ClusterSystem: ActorInvoker {
-    /// Calls `method` of actor `kind`/`key` with JSON `arguments` and returns the JSON result, wherever the actor lives; `timeout` bounds the whole call.
-    public func invoke(kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration) async throws -> [UInt8] {
+    /// Calls `method` of actor `kind`/`key` with JSON `arguments` and returns the JSON
+    /// result, wherever the actor lives; `timeout` bounds the whole call. Under an
+    /// `idempotencyKey`, a call the actor already ran answers its first result (or
+    /// `already_applied`) without running again.
+    public func invoke(
+        kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration, idempotencyKey: IdempotencyKey?
+    ) async throws -> [UInt8] {
         guard let registration = registry.registration(kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(kind)")
         }
@@ -19,7 +24,7 @@ extension ClusterSystem: ActorInvoker {
         guard timeout > .zero else { throw LocalityError(.deadlineExceeded, "no time left for \(kind)/\(key).\(method)") }
         let message = JSONInvocationMessage(
             chain: CallChain.current ?? newChain(), id: VirtualActorID(kind: kind, key: key),
-            method: try registration.resolveMethod(method), json: arguments)
+            method: try registration.resolveMethod(method), json: arguments, idempotencyKey: idempotencyKey)
         let link = link.withLock { $0 }
         return try await Self.within(timeout, call: "\(message.id).\(message.method)") {
             guard let link else { return try await self.handleJSON(message).result() }
@@ -41,11 +46,34 @@ extension ClusterSystem: ActorInvoker {
         let arguments = try JSONArguments(
             message.json, labels: JSONArguments.labels(ofStableName: message.method),
             method: "\(message.id.kind).\(message.method)")
-        let outcome = try await CallChain.$current.withValue(message.chain) {
+        return try await CallChain.$current.withValue(message.chain) {
             try await catalog.withTurn(message.id, chain: message.chain) { activation in
-                try await execute(on: activation.instance, target: target, source: .json(arguments), form: .json)
+                guard let key = message.idempotencyKey?.rawValue else {
+                    return try jsonReply(await execute(on: activation.instance, target: target, source: .json(arguments), form: .json))
+                }
+                switch activation.ledger.lookup(key) {
+                case .replay(let bytes):
+                    catalog.metrics.replayedResults.increment()
+                    return try JSONInvocationReply.decode(bytes)
+                case .appliedWithoutResult:
+                    catalog.metrics.replayedApplied.increment()
+                    throw LocalityError(
+                        .alreadyApplied,
+                        "\(message.id).\(message.method) already ran under Idempotency-Key \(key) and its changes were committed; its result was not kept")
+                case .unknown:
+                    let outcome = try await IdempotentCall.$current.withValue(IdempotentCall(key: key, ledger: activation.ledger)) {
+                        try await execute(on: activation.instance, target: target, source: .json(arguments), form: .json)
+                    }
+                    let reply = try jsonReply(outcome)
+                    activation.ledger.recordOutcome(key, reply: reply.encoded())
+                    return reply
+                }
             }
         }
+    }
+
+    /// The reply for a method's outcome; a runtime failure (`LocalityError`) is thrown.
+    private func jsonReply(_ outcome: CallOutcome) throws -> JSONInvocationReply {
         switch outcome {
         case .json(let json): return .value(json)
         case .void: return .value(Array("null".utf8))

@@ -102,7 +102,7 @@ extension ClusterSystem {
 
     /// Runs a call that arrived from another node (or that this node routed to itself).
     func handleRemote(_ bytes: [UInt8]) async throws -> [UInt8] {
-        if bytes.first == JSONInvocationMessage.version {
+        if JSONInvocationMessage.matches(bytes) {
             return try await handleJSON(JSONInvocationMessage.decode(bytes)).encoded()
         }
         let message = try InvocationMessage.decode(bytes)

@@ -29,7 +29,7 @@ public final class ActorSessionBackend: SessionBackend {
     public func stored(key: String) async throws -> SessionState {
         let stored = try await store.read(StateKey(kind: GameSession.kind, id: key))
         guard let bytes = stored.value else { return SessionState() }
-        return try BinaryDecoder().decode(SessionState.self, from: bytes)
+        return try PersistentState<SessionState>.value(fromStored: bytes) ?? SessionState()
     }
 
     public func close() async throws {

@@ -59,7 +59,7 @@ struct DemoVerifier {
                 }
             }
             let stored = try await store.read(StateKey(kind: PlayerStats.kind, id: key)).value
-                .map { try BinaryDecoder().decode(PlayerStats.Totals.self, from: $0).matches } ?? 0
+                .flatMap { try PersistentState<PlayerStats.Totals>.value(fromStored: $0)?.matches } ?? 0
             outcome.stored += stored
             guard let memory else {
                 outcome.unreadable.append(key)

@@ -123,7 +123,7 @@ public distributed actor Cart: VirtualActor {
     /// included, lapsed or not: what a check of durability compares with.
     public distributed func storedState() async throws -> CartState {
         let stored = try await actorSystem.stateStore.read(state.key)
-        return try stored.value.map { try BinaryDecoder().decode(CartState.self, from: $0) } ?? CartState()
+        return try stored.value.flatMap { try PersistentState<CartState>.value(fromStored: $0) } ?? CartState()
     }
 
     // MARK: Steps
