@@ -28,6 +28,22 @@ paths:
           required: false
           schema: {type: integer, minimum: 1}
           description: Call timeout in milliseconds (default 5000, capped by the node's maxCallTimeout)
+        - name: Idempotency-Key
+          in: header
+          required: false
+          schema: {type: string, minLength: 1, maxLength: 255, pattern: "^[!-~]+$"}
+          description: |
+            Makes retrying this call safe (a UUID is the usual choice). A call retried under
+            the same key, through any node, within the actor's window (default 10 minutes
+            and its last 128 keyed calls), runs at most once: the retry answers the first
+            outcome (its 200 result, or its 422 method error) without running again. The key
+            is stored with the actor's state in the same commit as the call's changes, so it
+            holds after the actor moved to another node, even after a crash. When the first
+            run committed its changes but its result was not kept (the node stopped before
+            recording it, or the result was over 1 KiB), the retry answers 409
+            `already_applied`: count it as applied. Retry a 504 (`outcome_unknown`,
+            `deadline_exceeded`) under the same key until it answers. A key is per actor:
+            the same key on another actor is another call.
       requestBody:
         required: false
         content:
@@ -45,7 +61,14 @@ paths:
         "400": {$ref: "#/components/responses/Error"}
         "404": {$ref: "#/components/responses/Error"}
         "408": {$ref: "#/components/responses/Error"}
-        "409": {$ref: "#/components/responses/Error"}
+        "409":
+          description: >-
+            conflict (a concurrent activation wrote first; retry), or already_applied (a
+            call retried under its Idempotency-Key ran once and its changes are committed;
+            its result was not kept)
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
         "413": {$ref: "#/components/responses/Error"}
         "422":
           description: The actor method threw (code method_error)
@@ -185,7 +208,8 @@ components:
       description: >-
         The call may or may not have run (deadline_exceeded: its deadline passed;
         outcome_unknown: the connection to the node running it was lost with the call in
-        flight). No Retry-After: a retry may apply the call twice.
+        flight). No Retry-After: a retry may apply the call twice, unless it carries the
+        same Idempotency-Key.
       content:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}
@@ -209,7 +233,7 @@ components:
               type: string
               enum: [overloaded, not_owner, deadline_exceeded, actor_not_found, bad_request, conflict,
                      unauthenticated, payload_too_large, unavailable, cancelled, internal, outcome_unknown,
-                     storage_unavailable, method_error, not_found]
+                     storage_unavailable, already_applied, method_error, not_found]
             message: {type: string}
     MethodError:
       type: object
