@@ -46,10 +46,14 @@ public final class HTTPClientConnection: Sendable {
     /// Whether the connection can still carry requests.
     public var isActive: Bool { channel.isActive }
 
-    /// Sends `method path` with an optional JSON body; returns the reply.
-    public func send(_ method: HTTPMethod, _ path: String, json body: ByteBuffer? = nil, timeout: Duration = .seconds(10)) async throws -> HTTPReply {
+    /// Sends `method path` with an optional JSON body and extra `headers`; returns the reply.
+    public func send(
+        _ method: HTTPMethod, _ path: String, json body: ByteBuffer? = nil, headers extra: [(String, String)] = [],
+        timeout: Duration = .seconds(10)
+    ) async throws -> HTTPReply {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
+        for (name, value) in extra { headers.add(name: name, value: value) }
         if let body {
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: String(body.readableBytes))

@@ -22,6 +22,10 @@ final class DemoLedger: Sendable {
         var writes = 0
         var errors = 0
         var errorsByReason: [String: Int] = [:]
+        /// Attempts retried (by what the attempt met), and the calls that answered only
+        /// after a retry, with their latencies from the first attempt.
+        var retriesByReason: [String: Int] = [:]
+        var retriedCalls = LatencyHistogram()
         /// Seconds since the start of the last error seen.
         var lastErrorAt: Double?
     }
@@ -40,9 +44,11 @@ final class DemoLedger: Sendable {
         state.withLock { $0.attempted[player] += 1 }
     }
 
-    /// A request that started `at` seconds into the run succeeded after `latency`.
-    func success(at second: Double, latency: Duration, write: Bool, player: Int) {
+    /// A request that started `at` seconds into the run succeeded after `latency` and
+    /// `retries` retried attempts.
+    func success(at second: Double, latency: Duration, write: Bool, player: Int, retries: Int = 0) {
         state.withLock { state in
+            if retries > 0 { state.retriedCalls.record(latency) }
             let index = min(state.seconds.count - 1, max(0, Int(second)))
             state.seconds[index].latencies.record(latency)
             state.total.record(latency)
@@ -53,6 +59,11 @@ final class DemoLedger: Sendable {
                 state.reads += 1
             }
         }
+    }
+
+    /// An attempt met `reason` (may have run, refused, connection lost) and is retried.
+    func retried(reason: String) {
+        state.withLock { $0.retriesByReason[reason, default: 0] += 1 }
     }
 
     /// A request that started `at` seconds into the run failed with `reason`.

@@ -27,7 +27,10 @@ struct DemoReport {
             rows.append(("throughput", String(format: "%.0f req/s", Double(total.count) / elapsed)))
             rows.append(("latency p50 / p99 / p99.9", String(
                 format: "%.2f / %.2f / %.2f ms", total.milliseconds(at: 50), total.milliseconds(at: 99), total.milliseconds(at: 99.9))))
-            rows.append(("errors (all during the failover?)", "\(ledger.errors)"))
+            rows.append(("errors (calls unanswered within 5 s)", "\(ledger.errors)"))
+            let retried = ledger.retriedCalls
+            rows.append(("calls answered after a retry; their p99", retried.count == 0 ? "0" : String(
+                format: "%llu; %.0f ms", retried.count, retried.milliseconds(at: 99))))
             if let last = ledger.lastErrorAt {
                 rows.append(("last error, seconds after the kill", String(format: "%.1f s", last - elapsed / 2)))
             }
@@ -53,6 +56,10 @@ struct DemoReport {
         if let ledger, !ledger.errorsByReason.isEmpty {
             let reasons = ledger.errorsByReason.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }
             Swift.print("errors by reason: " + reasons.joined(separator: ", "))
+        }
+        if let ledger, !ledger.retriesByReason.isEmpty {
+            let reasons = ledger.retriesByReason.sorted { $0.value > $1.value }.map { "\($0.key): \($0.value)" }
+            Swift.print("attempts retried (writes under their Idempotency-Key): " + reasons.joined(separator: ", "))
         }
         if let verification, !verification.passed {
             let lost = verification.lostPlayers.prefix(5).joined(separator: ", ")
