@@ -35,6 +35,8 @@ import Testing
             idle-timeout-s: 120
             max-activations: 1000
             placement: hash
+            idempotency-window-s: 300
+            idempotency-keys-per-actor: 64
             """.write(to: file, atomically: true, encoding: .utf8)
         try processes.startNode(
             name: "configured", arguments: ["--config", file.path, "--name", "from-flag"],

@@ -59,7 +59,8 @@ import Testing
              "metadata": "zone=a", "log-level": "debug", "probe-interval-ms": 300, "probe-timeout-ms": 150,
              "gossip-interval-ms": 50, "suspicion-mult": 2.5, "transport": "127.0.0.1:0", "http": "127.0.0.1:0",
              "http-max-connections": 64, "http-idle-timeout-s": 7, "store": "memory", "data-dir": "/tmp/x",
-             "idle-timeout-s": 60, "max-activations": 500, "placement": "two-choices"}
+             "idle-timeout-s": 60, "max-activations": 500, "placement": "two-choices", "idempotency-window-s": 30,
+             "idempotency-keys-per-actor": 16}
             """, as: "node.json")
         let configuration = try await NodeConfiguration.load(environment: [:], file: file)
         #expect(configuration.swim.suspicionMult == 2.5)
@@ -72,6 +73,8 @@ import Testing
         #expect(configuration.actors.maxActivations == 500)
         #expect(configuration.actors.idleTimeout == .seconds(60))
         #expect(configuration.actors.placement.description == "two-choices")
+        #expect(configuration.actors.idempotency.window == .seconds(30))
+        #expect(configuration.actors.idempotency.keysPerActor == 16)
         #expect(configuration.logLevel == .debug)
     }
 

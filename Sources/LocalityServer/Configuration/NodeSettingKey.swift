@@ -99,13 +99,18 @@ extension NodeSettingKey {
     public static let maxActivations = NodeSettingKey("max-activations", .int, "a whole number ≥ 1 (default: 1000000)")
     /// Where a new activation goes.
     public static let placement = NodeSettingKey("placement", .string, "hash, prefer-local or two-choices (default: hash)")
+    /// How long an actor remembers an idempotency key.
+    public static let idempotencyWindowS = NodeSettingKey("idempotency-window-s", .int, "seconds, a whole number ≥ 1 (default: 600)")
+    /// Most idempotency keys one actor remembers.
+    public static let idempotencyKeysPerActor = NodeSettingKey(
+        "idempotency-keys-per-actor", .int, "a whole number ≥ 1 (default: 128)")
 
     /// Every setting, in the order the docs list them.
     public static let all: [NodeSettingKey] = [
         nodeName, bind, seeds, clusterKeyFile, clusterKey, metadata, logLevel,
         probeIntervalMs, probeTimeoutMs, gossipIntervalMs, suspicionMult,
         transport, http, httpMaxConnections, httpIdleTimeoutS, store, dataDir,
-        idleTimeoutS, maxActivations, placement,
+        idleTimeoutS, maxActivations, placement, idempotencyWindowS, idempotencyKeysPerActor,
     ]
 
     /// The setting named `name`, nil for a name that is not a key.

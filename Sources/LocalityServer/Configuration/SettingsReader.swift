@@ -96,6 +96,8 @@ struct SettingsReader {
         var actors = ActorSettings()
         if let value = positive(.idleTimeoutS, errors: &errors) { actors.idleTimeout = .seconds(value) }
         if let value = positive(.maxActivations, errors: &errors) { actors.maxActivations = value }
+        if let value = positive(.idempotencyWindowS, errors: &errors) { actors.idempotency.window = .seconds(value) }
+        if let value = positive(.idempotencyKeysPerActor, errors: &errors) { actors.idempotency.keysPerActor = value }
         if let text = string(.placement) {
             // Two-choices draws from a stream seeded with the node's uid (random per start).
             if ["hash", "prefer-local", "two-choices"].contains(text), let mode = ActorPlacement(name: text) {
