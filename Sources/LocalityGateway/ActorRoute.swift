@@ -103,16 +103,15 @@ struct ActorRoute: Sendable {
         return decoded
     }
 
-    /// Arguments are empty, a JSON object or a JSON array.
+    /// Arguments are empty, a JSON object or a JSON array (checked without parsing into
+    /// objects: the owner decodes them into the method's parameter types).
     static func checkArguments(_ bytes: [UInt8]) throws {
         guard bytes.contains(where: { !$0.isJSONWhitespace }) else { return }
-        let value: Any
-        do {
-            value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        } catch {
-            throw LocalityError(.badRequest, "request body is not valid JSON")
-        }
-        guard value is [String: Any] || value is [Any] else {
+        guard JSONSyntax.isObjectOrArray(bytes) else {
+            let first = bytes.first(where: { !$0.isJSONWhitespace })
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                throw LocalityError(.badRequest, "request body is not valid JSON")
+            }
             throw LocalityError(.badRequest, "arguments must be a JSON object or array")
         }
     }

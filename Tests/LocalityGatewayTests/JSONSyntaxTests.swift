@@ -1,0 +1,57 @@
+import Foundation
+import LocalityCore
+import Testing
+@testable import LocalityGateway
+
+/// The gateway's body check agrees with a real JSON parser on objects and arrays.
+@Suite struct JSONSyntaxTests {
+    static let valid = [
+        "{}", "[]", " { } ", #"{"points":12,"won":true}"#, #"[1,-2.5e+3,0.25,"x",null,false,{"a":[[]]}]"#,
+        #"{"s":"tab\tesc \" \\ \/ \u00e9 \ud83d\ude00"}"#, "[0]", "[-0]", "[1E5]", "\n[\r\n1\t]\n", #"{"é":"ü"}"#,
+        #"["€ 𝄞 \u20ac"]"#,
+    ]
+    static let invalid = [
+        "", "12", #""x""#, "true", "{", "[", "{]", "[}", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, "[1,]", "[01]", "[1.]",
+        "[.5]", "[1e]", "[+1]", "[tru]", "[nul]", #"{a:1}"#, #"["\x"]"#, #"["\u12G4"]"#, "[\"\u{01}\"]", "[1] [2]",
+        "{} x", "[NaN]", "[Infinity]", #"{"a":1 "b":2}"#, "[1 2]",
+    ]
+
+    @Test func acceptsObjectsAndArraysAndRefusesTheRest() {
+        for text in Self.valid { #expect(JSONSyntax.isObjectOrArray(Array(text.utf8)), "\(text)") }
+        for text in Self.invalid { #expect(!JSONSyntax.isObjectOrArray(Array(text.utf8)), "\(text)") }
+    }
+
+    @Test func nestingIsBounded() {
+        let deep = String(repeating: "[", count: JSONSyntax.maxDepth + 1) + String(repeating: "]", count: JSONSyntax.maxDepth + 1)
+        #expect(!JSONSyntax.isObjectOrArray(Array(deep.utf8)))
+        let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(JSONSyntax.isObjectOrArray(Array(fine.utf8)))
+    }
+
+    @Test func agreesWithJSONSerializationOnMutatedBodies() {
+        var random = SeededRandom(seed: 7)
+        let alphabet = Array(#"{}[]",:0123456789.-+eE truefalsnu\"#.utf8) + [0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xED, 0xA0, 0xFF]
+        var checked = 0
+        for base in Self.valid {
+            for _ in 0..<400 {
+                var bytes = Array(base.utf8)
+                for _ in 0..<(1 + Int(random.next() % 3)) {
+                    let position = Int(random.next() % UInt64(bytes.count + 1))
+                    let byte = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                    switch random.next() % 3 {
+                    case 0: bytes.insert(byte, at: position)
+                    case 1 where position < bytes.count: bytes.remove(at: position)
+                    default: if position < bytes.count { bytes[position] = byte }
+                    }
+                }
+                let parsed = (try? JSONSerialization.jsonObject(with: Data(bytes), options: [])).map { $0 is [Any] || $0 is [String: Any] } ?? false
+                let text = String(decoding: bytes, as: UTF8.self)
+                // Foundation also takes a trailing comma (`[1,]`), which RFC 8259 does not.
+                let lenient = parsed && text.range(of: #",\s*[\]}]"#, options: .regularExpression) != nil
+                #expect(JSONSyntax.isObjectOrArray(bytes) == parsed || lenient, "\(text)")
+                checked += 1
+            }
+        }
+        #expect(checked == Self.valid.count * 400)
+    }
+}
