@@ -289,7 +289,7 @@ let package = Package(
         .testTarget(
             name: "LocalityGatewayTests",
             dependencies: [
-                "LocalityGateway", "LocalityCore", "LocalityLauncher",
+                "LocalityGateway", "LocalityCore", "LocalityLauncher", "LocalityRouting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LocalityCore
+import LocalityRouting
 import Logging
 import NIOCore
 
@@ -13,11 +14,17 @@ import NIOCore
 struct ActorRoute: Sendable {
     static let timeoutHeader = HTTPField.Name("x-locality-timeout-ms")!
     static let idempotencyKeyHeader = HTTPField.Name("idempotency-key")!
+    /// The HTTP gateway (`host:port`) of the key's owner, on a 200 answer.
+    static let ownerHeader = HTTPField.Name("locality-owner")!
+    /// The checksum of the ring that named the owner, in hex (it changes when ownership can).
+    static let ringHeader = HTTPField.Name("locality-ring")!
 
     let settings: GatewaySettings
     let invoker: any ActorInvoker
     let limiter: InFlightLimiter
     let metrics: GatewayMetrics
+    /// The ring the node routes with, when it has one: answers name the key's owner.
+    var ring: RingOwnerResolver? = nil
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let kind = try Self.parameter("type", context)
@@ -49,7 +56,14 @@ struct ActorRoute: Sendable {
         let result = try await Self.invoke(
             invoker, kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
         let bytes = result.isEmpty ? Array("null".utf8) : result
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let ring {
+            // Where to send this key next time (docs/gateway.md, "Calling the owner directly").
+            let (gateway, checksum) = ring.gateway(ofOwnerOf: "\(kind)/\(key)")
+            if let gateway { headers[Self.ownerHeader] = gateway }
+            headers[Self.ringHeader] = String(checksum, radix: 16)
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The whole body, at most `maxBodyBytes`, arrived within `bodyTimeout` (else 408

@@ -31,9 +31,10 @@ struct ClusterRoutes: Sendable {
         guard let resolver = context.ring else { throw LocalityError(.unavailable, "this node has no ring") }
         let ring = resolver.ring
         let shares = shareCache.shares(of: ring)
+        let gateways = resolver.gateways
         let members = ring.members.enumerated().map { index, member in
             ClusterViews.RingMember(name: member.name, uid: String(member.uid), address: resolver.address(of: member)?.description,
-                                    vnodes: ring.virtualNodeCounts[index], share: shares[index])
+                                    http: gateways[member], vnodes: ring.virtualNodeCounts[index], share: shares[index])
         }
         return try Self.json(ClusterViews.Ring(node: context.localNode.map(ClusterViews.Node.init), checksum: ClusterViews.hex(ring.checksum),
                                                vnodes: ring.pointCount, members: members))

@@ -35,6 +35,8 @@ enum ClusterViews {
         var name: String
         var uid: String
         var address: String?
+        /// The member's HTTP gateway, when it advertises one.
+        var http: String?
         var vnodes: Int
         /// Fraction of the key space this member owns (0…1).
         var share: Double

@@ -76,7 +76,7 @@ public final class GatewayServer: Sendable {
     func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger))
-        let actorRoute = ActorRoute(settings: settings, invoker: context.invoker, limiter: limiter, metrics: metrics)
+        let actorRoute = ActorRoute(settings: settings, invoker: context.invoker, limiter: limiter, metrics: metrics, ring: context.ring)
         router.post("/v1/actors/:type/:id/:method") { request, context in
             try await actorRoute.handle(request, context: context)
         }

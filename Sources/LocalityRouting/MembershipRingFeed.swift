@@ -59,16 +59,30 @@ public enum MembershipRingFeed {
     public static func run(provider: some MembershipProvider, resolver: RingOwnerResolver, storeIdentity: String? = nil) async {
         var view: [NodeID: MemberState] = [:]
         var routable = resolver.members
+        var gateways = resolver.gateways
         for await event in provider.events() {
             switch event {
             case .statusChanged(let member, _): view[member.id] = member
             case .removed(let id): view[id] = nil
             }
             let next = routableMembers(Array(view.values), storeIdentity: storeIdentity)
-            if next != routable {
-                routable = next
-                resolver.update(next)
+            let nextGateways = gatewayAddresses(Array(view.values)).filter { next[$0.key] != nil }
+            if next != routable || nextGateways != gateways {
+                (routable, gateways) = (next, nextGateways)
+                resolver.update(next, gateways: nextGateways)
             }
         }
+    }
+
+    /// Metadata key of a member's HTTP gateway address (`http=host:port`).
+    public static let gatewayKey = "http"
+
+    /// The HTTP gateways the members advertise.
+    public static func gatewayAddresses(_ members: [MemberState]) -> [NodeID: String] {
+        var gateways: [NodeID: String] = [:]
+        for member in members {
+            if let gateway = value(of: gatewayKey, in: member.metadata) { gateways[member.id] = gateway }
+        }
+        return gateways
     }
 }

@@ -17,6 +17,8 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
     private struct View {
         var ring: HashRing
         var addresses: [NodeID: NodeAddress]
+        /// The members' HTTP gateways (`host:port`), for clients that call owners directly.
+        var gateways: [NodeID: String] = [:]
     }
 
     private let settings: RingSettings
@@ -29,13 +31,13 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
         self.view = Mutex(View(ring: HashRing(members: Array(members.keys), settings: settings), addresses: members))
     }
 
-    /// Replaces the member list.
-    public func update(_ members: [NodeID: NodeAddress]) {
+    /// Replaces the member list (and the members' gateway addresses, when known).
+    public func update(_ members: [NodeID: NodeAddress], gateways: [NodeID: String] = [:]) {
         let ring = HashRing(members: Array(members.keys), settings: settings)
         // The observers' lock orders the new view and its announcement, so a stream never
         // receives an older ring after a newer one.
         observers.withLock { observers in
-            view.withLock { $0 = View(ring: ring, addresses: members) }
+            view.withLock { $0 = View(ring: ring, addresses: members, gateways: gateways.filter { members[$0.key] != nil }) }
             for continuation in observers.continuations.values { continuation.yield(ring) }
         }
     }
@@ -60,9 +62,9 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
 
     /// Removes one member (it left or was declared dead).
     public func remove(_ node: NodeID) {
-        var members = view.withLock { $0.addresses }
+        var (members, gateways) = view.withLock { ($0.addresses, $0.gateways) }
         members[node] = nil
-        update(members)
+        update(members, gateways: gateways)
     }
 
     /// The member list in force.
@@ -78,4 +80,16 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
     public func address(of node: NodeID) -> NodeAddress? {
         view.withLock { $0.addresses[node] }
     }
+
+    /// The HTTP gateway (`host:port`) of `key`'s owner, when the owner advertises one,
+    /// and the ring's checksum (equal checksums place every key alike): what the gateway
+    /// tells clients so they can call the owner directly next time.
+    public func gateway(ofOwnerOf key: String) -> (gateway: String?, ringChecksum: UInt64) {
+        view.withLock { view in
+            (view.ring.owner(of: key).flatMap { view.gateways[$0] }, view.ring.checksum)
+        }
+    }
+
+    /// The members' gateway addresses in force.
+    public var gateways: [NodeID: String] { view.withLock { $0.gateways } }
 }

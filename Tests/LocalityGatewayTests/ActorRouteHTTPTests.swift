@@ -1,4 +1,5 @@
 import LocalityCore
+import LocalityRouting
 import Synchronization
 import Testing
 @testable import LocalityGateway
@@ -39,6 +40,31 @@ struct ActorRouteHTTPTests {
             }
         }
         #expect(invoker.calls == 2)
+    }
+
+    @Test func anAnswerNamesTheOwnersGatewayAndTheRing() async throws {
+        let nodes = (1...3).map { NodeID(name: "n\($0)", uid: UInt64($0)) }
+        let resolver = RingOwnerResolver()
+        resolver.update(
+            Dictionary(uniqueKeysWithValues: nodes.map { ($0, NodeAddress(host: "127.0.0.1", port: 8000 + Int($0.uid))) }),
+            gateways: Dictionary(uniqueKeysWithValues: nodes.map { ($0, "10.0.0.\($0.uid):9000") }))
+        let invoker = FakeInvoker.echo()
+        try await GatewayHarness.withGateway(context: GatewayContext(invoker: invoker, ring: resolver)) { _, port in
+            for key in ["a", "b", "c", "d"] {
+                let response = try await RawHTTPClient.post("/v1/actors/counter/\(key)/value", "{}", port: port)
+                #expect(response.status == 200)
+                let owner = try #require(resolver.owner(of: "counter/\(key)"))
+                #expect(response.headers["locality-owner"] == "10.0.0.\(owner.uid):9000")
+                #expect(response.headers["locality-ring"] == String(resolver.ring.checksum, radix: 16))
+            }
+            let ring = try await RawHTTPClient.get("/v1/cluster/ring", port: port)
+            #expect(ring.body.contains(#""http":"10.0.0.2:9000""#), "\(ring.body)")
+        }
+        // Without a ring there is nothing to tell.
+        try await GatewayHarness.withGateway(context: GatewayContext(invoker: invoker)) { _, port in
+            let response = try await RawHTTPClient.post("/v1/actors/counter/a/value", "{}", port: port)
+            #expect(response.headers["locality-owner"] == nil && response.headers["locality-ring"] == nil)
+        }
     }
 
     @Test func malformedJSONIs400AndNeverReachesTheActor() async throws {

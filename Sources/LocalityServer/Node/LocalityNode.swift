@@ -185,7 +185,11 @@ public final class LocalityNode: Service, Sendable {
     private static func gossipMetadata(_ configuration: NodeConfiguration, transport: NodeAddress, storeIdentity: String) -> [UInt8] {
         var extra = [MembershipRingFeed.storeKey: storeIdentity]
         // The gateway's address (when its port is fixed) lets dashboards reach every node.
-        if let gateway = configuration.http, gateway.port != 0 { extra["http"] = "\(gateway)" }
+        // A wildcard listen address advertises the node's own host instead.
+        if let gateway = configuration.http, gateway.port != 0 {
+            let wildcard = gateway.host == "0.0.0.0" || gateway.host == "::" || gateway.host == "[::]"
+            extra[MembershipRingFeed.gatewayKey] = wildcard ? "\(NodeAddress(host: configuration.bind.host, port: gateway.port))" : "\(gateway)"
+        }
         let advertised = MembershipRingFeed.metadata(transport: transport, extra: extra)
         return configuration.metadata.isEmpty ? advertised : advertised + Array(",\(configuration.metadata)".utf8)
     }
