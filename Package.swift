@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "LocalityActors", targets: ["LocalityActors"]),
         .library(name: "LocalityGateway", targets: ["LocalityGateway"]),
         .library(name: "LocalityServer", targets: ["LocalityServer"]),
+        .library(name: "LocalityClient", targets: ["LocalityClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -208,11 +209,22 @@ let package = Package(
             dependencies: ["LocalityActors", "LocalityCore", "LocalityStorage", "LocalityServer"],
             path: "Examples/PlayerStats"
         ),
+        // A client of the HTTP gateways that calls each actor's owner directly.
+        .target(
+            name: "LocalityClient",
+            dependencies: [
+                "LocalityCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // `locality bench stateful`: workload, HTTP front, baselines (PostgreSQL, Redis), load generator, reports.
         .target(
             name: "LocalityBench",
             dependencies: [
                 "LocalityCore",
+                "LocalityClient",
                 "LocalityStorage",
                 "LocalityActors",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -239,11 +251,13 @@ let package = Package(
                 "LocalityExamples",
                 "LocalityGateway",
                 "LocalityBench",
+                "LocalityClient",
                 "LocalityServer",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -267,7 +281,7 @@ let package = Package(
         // Real `locality node` processes on loopback; needs the `locality` binary (LOCALITY_BIN).
         .testTarget(
             name: "LocalityIntegrationTests",
-            dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore", "LocalityActors", "LocalityStorage",
+            dependencies: ["LocalityLauncher", "LocalityMembership", "LocalityCore", "LocalityActors", "LocalityStorage", "LocalityClient",
                            .product(name: "Subprocess", package: "swift-subprocess"),
                            .product(name: "SystemPackage", package: "swift-system"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

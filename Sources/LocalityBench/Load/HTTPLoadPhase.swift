@@ -1,3 +1,4 @@
+import LocalityClient
 import LocalityCore
 import NIOCore
 import NIOHTTP1

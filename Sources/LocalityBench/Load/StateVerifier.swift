@@ -1,4 +1,5 @@
 import Foundation
+import LocalityClient
 import LocalityCore
 import NIOCore
 

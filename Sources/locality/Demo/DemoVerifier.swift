@@ -1,6 +1,7 @@
 import Foundation
 import LocalityActors
 import LocalityBench
+import LocalityClient
 import LocalityCore
 import LocalityExamples
 import LocalityStorage

@@ -1,5 +1,6 @@
 import Foundation
 import LocalityBench
+import LocalityClient
 import LocalityCore
 import NIOCore
 import NIOHTTP1

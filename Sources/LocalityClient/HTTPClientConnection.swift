@@ -3,14 +3,19 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A status and body received by `HTTPClientConnection`.
+/// A status, headers and body received by `HTTPClientConnection`.
 public struct HTTPReply: Sendable {
+    /// The HTTP status code.
     public var status: Int
+    /// The response headers.
+    public var headers: HTTPHeaders
+    /// The response body.
     public var body: ByteBuffer
 }
 
-/// One HTTP/1.1 keep-alive connection of the load generator (SwiftNIO, no pipelining:
-/// the caller sends one request at a time and awaits its reply).
+/// One HTTP/1.1 keep-alive connection (SwiftNIO, no pipelining: the caller sends one
+/// request at a time and awaits its reply), used by `LocalityClient` and the load
+/// generators.
 ///
 /// Bound: one request in flight; a second concurrent `send` fails with `overloaded`. A
 /// request that gets no reply within `timeout` fails with `deadline_exceeded` and closes
@@ -72,6 +77,7 @@ public final class HTTPClientConnection: Sendable {
         return try await promise.futureResult.get()
     }
 
+    /// Closes the connection.
     public func close() async {
         try? await channel.close()
     }
@@ -83,12 +89,17 @@ final class HTTPReplyHandler: ChannelInboundHandler {
 
     private var pending: EventLoopPromise<HTTPReply>?
     private var status = 0
+    private var headers = HTTPHeaders()
     private var body: ByteBuffer?
     private var timer: Scheduled<Void>?
 
+    /// The message of the error a request fails with when its connection was closed
+    /// before it was written (nothing reached the server).
+    static let closedBeforeSending = "http connection closed before the request was sent"
+
     func start(_ promise: EventLoopPromise<HTTPReply>, channel: any Channel, timeout: TimeAmount) {
         guard channel.isActive else {
-            promise.fail(LocalityError(.unavailable, "http connection closed"))
+            promise.fail(LocalityError(.unavailable, Self.closedBeforeSending))
             return
         }
         guard pending == nil else {
@@ -109,13 +120,15 @@ final class HTTPReplyHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            headers = head.headers
         case .body(var part):
             if body == nil { body = part } else { body!.writeBuffer(&part) }
         case .end:
             timer?.cancel()
             timer = nil
-            let reply = HTTPReply(status: status, body: body ?? ByteBuffer())
+            let reply = HTTPReply(status: status, headers: headers, body: body ?? ByteBuffer())
             body = nil
+            headers = HTTPHeaders()
             let promise = pending
             pending = nil
             promise?.succeed(reply)
