@@ -10,6 +10,8 @@ struct BenchCommand: AsyncParsableCommand {
             BenchActorsCommand.self,
             BenchStatefulCommand.self,
             BenchStoreCommand.self,
+            BenchGatewayCommand.self,
+            BenchBareHTTPCommand.self,
         ]
     )
 }
