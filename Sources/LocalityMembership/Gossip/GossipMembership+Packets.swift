@@ -7,19 +7,54 @@ import NIOCore
 extension GossipMembership {
     // MARK: - inbound
 
+    /// Receives on `channel` until it closes; sends go through it meanwhile.
     func serveDatagrams(_ channel: GossipSockets.DatagramChannel) async throws {
         try await channel.executeThenClose { inbound, outbound in
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask {
-                    for await datagram in self.datagramSends {
-                        try await outbound.write(datagram)
-                    }
-                }
-                for try await datagram in inbound {
-                    self.receiveDatagram(Array(buffer: datagram.data))
-                }
-                tasks.cancelAll()
+            udpSocket.install(channel.channel, writer: outbound)
+            defer { udpSocket.remove(channel.channel) }
+            for try await datagram in inbound {
+                self.receiveDatagram(Array(buffer: datagram.data))
             }
+        }
+    }
+
+    /// Serves datagrams on `first`, and whenever NIO closes the socket on a send error,
+    /// binds the port again (backoff from 50 ms to 1 s). Gives up, and so fails the node,
+    /// only when the port cannot be bound again for `GossipSettings.udpRebindAttempts`.
+    func serveDatagramsRebinding(_ first: GossipSockets.DatagramChannel) async -> Ending {
+        var channel = first
+        while true {
+            do {
+                try await serveDatagrams(channel)
+            } catch {
+                if !Task.isCancelled { logger.warning("UDP socket failed", metadata: ["error": "\(error)"]) }
+            }
+            if Task.isCancelled { return .cancelled }
+            metrics.udpRebinds.increment()
+            logger.warning("UDP socket closed (a send failed, e.g. a local firewall dropped it): binding it again")
+            var delay = Duration.milliseconds(50)
+            var attempts = 0
+            while true {
+                do { try await Task.sleep(for: delay) } catch { return .cancelled }
+                do {
+                    channel = try await GossipSockets.bindDatagram(group: group, address: address, settings: settings)
+                    break
+                } catch {
+                    attempts += 1
+                    if attempts >= settings.udpRebindAttempts {
+                        return .failed("UDP socket closed and not bound again after \(attempts) attempts: \(error)")
+                    }
+                    delay = min(delay * 2, .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Sends queued datagrams through the current UDP socket until the queue finishes.
+    func deliverDatagrams() async {
+        for await datagram in datagramSends {
+            // No socket right now (being bound again), or a failed send: lost, like on the wire.
+            try? await udpSocket.writer?.write(datagram)
         }
     }
 

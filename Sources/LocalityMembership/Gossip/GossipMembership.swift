@@ -42,6 +42,8 @@ public actor GossipMembership: MembershipProvider, Service {
     let streamSendQueue: AsyncStream<StreamSend>.Continuation
     let datagramSends: AsyncStream<GossipSockets.Datagram>
     let datagramSendQueue: AsyncStream<GossipSockets.Datagram>.Continuation
+    /// The UDP socket in use (bound again when NIO closes it on a send error).
+    nonisolated let udpSocket = DatagramSocketSlot()
 
     /// An encoded envelope waiting for an outgoing connection (sealed once connected).
     struct StreamSend: Sendable {
@@ -119,13 +121,10 @@ public actor GossipMembership: MembershipProvider, Service {
         }
         logger.info("gossip node listening", metadata: ["address": "\(address)", "seeds": "\(seeds)"])
         let ending = await withTaskGroup(of: Ending.self) { tasks in
+            tasks.addTask { await self.serveDatagramsRebinding(datagrams) }
             tasks.addTask {
-                do {
-                    try await self.serveDatagrams(datagrams)
-                    return Task.isCancelled ? .cancelled : .failed("UDP socket closed")
-                } catch {
-                    return Task.isCancelled ? .cancelled : .failed("UDP socket: \(error)")
-                }
+                await self.deliverDatagrams()
+                return .cancelled
             }
             tasks.addTask {
                 try? await streams.closeFuture.get()
@@ -156,7 +155,7 @@ public actor GossipMembership: MembershipProvider, Service {
             try? await streams.close()
             inboundConnections.closeAll()
             tasks.cancelAll()
-            try? await datagrams.channel.close()
+            await udpSocket.close()
             streamSendQueue.finish()
             datagramSendQueue.finish()
             while await tasks.next() != nil {}

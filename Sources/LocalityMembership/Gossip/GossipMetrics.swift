@@ -11,6 +11,9 @@ struct GossipMetrics: Sendable {
     private let bytesOut: [String: Counter]
     private let dropped: [String: Counter]
     let eventsDropped: Counter
+    /// `locality_gossip_udp_rebinds_total`: the UDP socket was bound again after a send
+    /// error closed it.
+    let udpRebinds: Counter
 
     init(factory: any MetricsFactory = MetricsSystem.factory) {
         var members: [MemberStatus: Gauge] = [:]
@@ -35,6 +38,7 @@ struct GossipMetrics: Sendable {
         }
         dropped = drops
         eventsDropped = Counter(label: "locality_gossip_events_dropped_total", factory: factory)
+        udpRebinds = Counter(label: "locality_gossip_udp_rebinds_total", factory: factory)
     }
 
     func received(_ transport: Transport, bytes: Int) {

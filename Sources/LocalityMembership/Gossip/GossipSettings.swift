@@ -33,6 +33,10 @@ public struct GossipSettings: Sendable {
     public var joinRetryInterval: Duration = .seconds(1)
     /// After a graceful `leave`, keep gossiping this long so the leave reaches others. Default 1 s.
     public var leaveGracePeriod: Duration = .seconds(1)
+    /// Attempts to bind the UDP port again after NIO closed the socket on a send error
+    /// (EPERM from a local firewall drop), 50 ms to 1 s apart; past them the node fails.
+    /// Default 30 (about 25 s).
+    public var udpRebindAttempts: Int = 30
 
     /// Every bound and interval at its default (given on each property).
     public init() {}

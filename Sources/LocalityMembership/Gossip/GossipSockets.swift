@@ -1,6 +1,7 @@
 import LocalityCore
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The NIO sockets of a gossip node: one UDP socket and one TCP listener on the same port
 /// number, and short-lived outgoing TCP connections (one per stream message, as
@@ -135,5 +136,41 @@ struct PeerAddressCache {
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[address] = resolved
         return resolved
+    }
+}
+
+/// The UDP socket in use and its writer. NIO closes a datagram socket on a send error it
+/// does not count as recoverable (EPERM when a local firewall drops the packet, as an
+/// nftables output rule does), so the node binds the port again and installs the new
+/// socket here; sends go to whichever socket is current (none between the two: those
+/// datagrams are lost, as on a lossy network).
+final class DatagramSocketSlot: Sendable {
+    private struct Current: @unchecked Sendable {
+        var channel: (any Channel)?
+        var writer: NIOAsyncChannelOutboundWriter<GossipSockets.Datagram>?
+    }
+
+    private let current = Mutex(Current())
+
+    func install(_ channel: any Channel, writer: NIOAsyncChannelOutboundWriter<GossipSockets.Datagram>) {
+        current.withLock { $0 = Current(channel: channel, writer: writer) }
+    }
+
+    /// Forgets `channel` if it is the current one.
+    func remove(_ channel: any Channel) {
+        current.withLock { current in
+            if current.channel === channel { current = Current() }
+        }
+    }
+
+    var writer: NIOAsyncChannelOutboundWriter<GossipSockets.Datagram>? { current.withLock { $0.writer } }
+
+    /// Closes the current socket, if any.
+    func close() async {
+        let channel = current.withLock { current in
+            defer { current = Current() }
+            return current.channel
+        }
+        try? await channel?.close()
     }
 }

@@ -43,5 +43,8 @@ struct StoreIdentityGuard: Service {
                 logger.error("a member on another store is kept off the ring: \(problem)")
             }
         }
+        // The events end when membership stops: if it failed, its own error is the one to
+        // report, so wait for the shutdown that failure starts instead of ending first.
+        if !Task.isCancelled { try? await gracefulShutdown() }
     }
 }
