@@ -73,20 +73,13 @@ struct ActorRoute: Sendable {
         let maxBytes = settings.maxBodyBytes
         let timeout = settings.bodyTimeout
         do {
-            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-                group.addTask { try await requestBody.collect(upTo: maxBytes) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let body = first else {
-                    metrics.rejected(.bodyTimeout)
-                    context.closeConnection(after: settings.lingerTime)
-                    throw GatewayFailure(status: HTTPResponse.Status(code: 408), code: LocalityError.Code.deadlineExceeded.rawValue,
-                                         message: "request body did not arrive within \(timeout)", closeConnection: true)
-                }
-                return body
+            return try await withDeadline(timeout, onTimeout: {
+                metrics.rejected(.bodyTimeout)
+                context.closeConnection(after: settings.lingerTime)
+                return GatewayFailure(status: HTTPResponse.Status(code: 408), code: LocalityError.Code.deadlineExceeded.rawValue,
+                                      message: "request body did not arrive within \(timeout)", closeConnection: true)
+            }) {
+                try await requestBody.collect(upTo: maxBytes)
             }
         } catch is NIOTooManyBytesError {
             throw tooLarge(context)
@@ -111,6 +104,8 @@ struct ActorRoute: Sendable {
     /// A path parameter, percent-decoded.
     static func parameter(_ name: String, _ context: GatewayRequestContext) throws -> String {
         let raw = try context.parameters.require(name)
+        // Most keys carry no escapes: skip Foundation's decoding for them.
+        if !raw.isEmpty, !raw.utf8.contains(UInt8(ascii: "%")) { return raw }
         guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
             throw LocalityError(.badRequest, "bad \(name) in path")
         }
@@ -136,20 +131,11 @@ struct ActorRoute: Sendable {
         _ invoker: any ActorInvoker, kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration,
         idempotencyKey: IdempotencyKey? = nil
     ) async throws -> [UInt8] {
-        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-            group.addTask {
-                try await invoker.invoke(
-                    kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout + .milliseconds(100))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else {
-                throw LocalityError(.deadlineExceeded, "call to \(kind)/\(key).\(method) took longer than \(timeout)")
-            }
-            return result
+        try await withDeadline(timeout + .milliseconds(100), onTimeout: {
+            LocalityError(.deadlineExceeded, "call to \(kind)/\(key).\(method) took longer than \(timeout)")
+        }) {
+            try await invoker.invoke(
+                kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
         }
     }
 }

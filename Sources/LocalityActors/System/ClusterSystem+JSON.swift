@@ -86,21 +86,10 @@ extension ClusterSystem: ActorInvoker {
     /// Runs `body`, failing with `deadline_exceeded` once `timeout` passed (the body is
     /// cancelled then: a call still waiting for its turn leaves the mailbox).
     static func within<T: Sendable>(_ timeout: Duration, call: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            do {
-                guard let first = try await group.next(), let value = first else {
-                    throw LocalityError(.deadlineExceeded, "\(call) took longer than \(timeout)")
-                }
-                return value
-            } catch is CancellationError {
-                throw LocalityError(.cancelled, "\(call) was cancelled")
-            }
+        do {
+            return try await withDeadline(timeout, onTimeout: { LocalityError(.deadlineExceeded, "\(call) took longer than \(timeout)") }, body)
+        } catch is CancellationError {
+            throw LocalityError(.cancelled, "\(call) was cancelled")
         }
     }
 }

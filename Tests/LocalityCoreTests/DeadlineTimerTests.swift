@@ -1,0 +1,71 @@
+import LocalityCore
+import Synchronization
+import Testing
+
+/// The shared deadline timer: sleeps end after their duration, cancelled ones at once, and
+/// the ticking task stops when nobody sleeps.
+@Suite struct DeadlineTimerTests {
+    struct Late: Error {}
+
+    final class Box<Value: Sendable>: Sendable {
+        let value: Mutex<Value>
+        init(_ value: Value) { self.value = Mutex(value) }
+    }
+
+    @Test func aSleepEndsOnceItsDurationPassed() async throws {
+        let timer = DeadlineTimer(tick: .milliseconds(5))
+        let start = ContinuousClock.now
+        try await timer.sleep(for: .milliseconds(30))
+        let slept = ContinuousClock.now - start
+        #expect(slept >= .milliseconds(30))
+        #expect(timer.sleeping == 0)
+    }
+
+    @Test func cancellingASleepEndsItAtOnceWithCancellationError() async throws {
+        let timer = DeadlineTimer(tick: .milliseconds(5))
+        let task = Task { try await timer.sleep(for: .seconds(60)) }
+        while timer.sleeping == 0 { await Task.yield() }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(timer.sleeping == 0)
+        // A task cancelled before it sleeps does not sleep either.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await timer.sleep(for: .seconds(60))
+        }
+        await #expect(throws: CancellationError.self) { try await early.value }
+    }
+
+    @Test func manySleepsWakeInDeadlineOrder() async throws {
+        let timer = DeadlineTimer(tick: .milliseconds(2))
+        let order = Box<[Int]>([])
+        await withTaskGroup(of: Void.self) { group in
+            for index in [5, 1, 4, 2, 3] {
+                group.addTask {
+                    try? await timer.sleep(for: .milliseconds(20 * index))
+                    order.value.withLock { $0.append(index) }
+                }
+            }
+        }
+        #expect(order.value.withLock { $0 } == [1, 2, 3, 4, 5])
+    }
+
+    @Test func withDeadlineReturnsTheValueOrThrowsOnTimeoutAndCancelsTheBody() async throws {
+        #expect(try await withDeadline(.seconds(5), onTimeout: { Late() }) { 42 } == 42)
+        let bodyCancelled = Box(false)
+        await #expect(throws: Late.self) {
+            try await withDeadline(.milliseconds(20), onTimeout: { Late() }) {
+                do {
+                    try await Task.sleep(for: .seconds(60))
+                } catch {
+                    bodyCancelled.value.withLock { $0 = true }
+                    throw error
+                }
+            }
+        }
+        let wasCancelled = bodyCancelled.value.withLock { $0 }
+        #expect(wasCancelled)
+        // The body's own error comes through.
+        await #expect(throws: Late.self) { try await withDeadline(.seconds(5), onTimeout: { CancellationError() }) { throw Late() } }
+    }
+}
