@@ -68,31 +68,48 @@ struct WrkLoad {
     var keys: Int
     var directory: String
 
-    /// Writes the Lua script for `call` and returns its path.
-    func writeScript(_ call: Call) throws -> String {
-        let path = directory + "/wrk-\(call.rawValue).lua"
-        try Self.script(call: call, keys: keys).write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+    /// Writes the Lua script for `call` and returns its path: over keys `k0` … `k<keys-1>`,
+    /// or, with `only`, over those key numbers (written to a file the script reads).
+    func writeScript(_ call: Call, only keyNumbers: [Int]? = nil, name: String? = nil) throws -> String {
+        let base = directory + "/wrk-\(name ?? call.rawValue)"
+        var keyFile: String?
+        if let keyNumbers {
+            keyFile = base + ".keys"
+            try keyNumbers.map { "\($0)\n" }.joined().write(toFile: base + ".keys", atomically: true, encoding: .utf8)
+        }
+        try Self.script(call: call, keys: keys, keyFile: keyFile).write(toFile: base + ".lua", atomically: true, encoding: .utf8)
+        return base + ".lua"
     }
 
-    /// The Lua script: requests prepared once per thread in `init`, taken in turn by
+    /// The Lua script: requests prepared once per thread in `init` (for keys `k0` …
+    /// `k<keys-1>`, or the key numbers listed in `keyFile`, one a line), taken in turn by
     /// `request`; `done` prints one JSON line (times in microseconds).
-    static func script(call: Call, keys: Int) -> String {
+    static func script(call: Call, keys: Int, keyFile: String? = nil) -> String {
         """
         -- written by `locality bench gateway`
         wrk.method = "POST"
         wrk.headers["Content-Type"] = "application/json"
         local keys = \(keys)
+        local key_file = \(keyFile.map { "[==[\($0)]==]" } ?? "nil")
         local prepared = {}
+        local count = 0
         local next_index = 0
+        local function prepare(id)
+          prepared[count] = wrk.format("POST", "/v1/actors/counter/k" .. id .. "/\(call.rawValue)", nil, '\(call.body)')
+          count = count + 1
+        end
         init = function(args)
-          for i = 0, keys - 1 do
-            prepared[i] = wrk.format("POST", "/v1/actors/counter/k" .. i .. "/\(call.rawValue)", nil, '\(call.body)')
+          if key_file then
+            for line in io.lines(key_file) do
+              if line ~= "" then prepare(line) end
+            end
+          else
+            for i = 0, keys - 1 do prepare(i) end
           end
         end
         request = function()
           local r = prepared[next_index]
-          next_index = (next_index + 1) % keys
+          next_index = (next_index + 1) % count
           return r
         end
         done = function(summary, latency, requests)
@@ -107,10 +124,11 @@ struct WrkLoad {
         """
     }
 
-    /// Runs `wrk -t1 -c<connections> -d<seconds>s` against `127.0.0.1:port` with `script`;
-    /// at most `seconds + 30` s, then wrk is stopped and this throws.
-    func run(script: String, port: Int, seconds: Int) async throws -> Summary {
-        let wrkArguments = ["-t1", "-c\(connections)", "-d\(seconds)s", "--timeout", "5s", "-s", script, "http://127.0.0.1:\(port)"]
+    /// Runs `wrk -t1 -c<connections> -d<seconds>s` against `127.0.0.1:port` with `script`
+    /// (`connections` defaults to the load's); at most `seconds + 30` s, then wrk is
+    /// stopped and this throws.
+    func run(script: String, port: Int, seconds: Int, connections: Int? = nil) async throws -> Summary {
+        let wrkArguments = ["-t1", "-c\(connections ?? self.connections)", "-d\(seconds)s", "--timeout", "5s", "-s", script, "http://127.0.0.1:\(port)"]
         let (program, argv): (String, [String]) = if let pin {
             (pin.taskset, ["-c", String(pin.cpu), wrkPath] + wrkArguments)
         } else {
