@@ -10,10 +10,21 @@ import Synchronization
 public func withDeadline<T: Sendable>(
     _ timeout: Duration, onTimeout: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
+    try await withDeadline(timeout, onTimeout: onTimeout) { _ in try await body() }
+}
+
+/// `withDeadline`, with a `Deadline` the body may move (a request whose body arrived
+/// moves its deadline from the body timeout to the call timeout: one guard, not two).
+/// Inside `body`, `Deadline.enclosing` is that deadline, so a callee can rely on it
+/// instead of adding a guard of its own (see `Deadline.covers(_:)`).
+public func withDeadline<T: Sendable>(
+    _ timeout: Duration, onTimeout: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable (Deadline) async throws -> T
+) async throws -> T {
+    let deadline = Deadline(after: timeout, timer: DeadlineTimer.shared)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await Deadline.$enclosing.withValue(deadline) { try await body(deadline) } }
         group.addTask {
-            try await DeadlineTimer.shared.sleep(for: timeout)
+            try await deadline.wait()
             return nil
         }
         defer { group.cancelAll() }
@@ -22,14 +33,47 @@ public func withDeadline<T: Sendable>(
     }
 }
 
+/// A point in time a `withDeadline` body must finish by; movable while the body runs.
+public final class Deadline: Sendable {
+    /// The deadline of the innermost `withDeadline` running this task, if any.
+    @TaskLocal public static var enclosing: Deadline?
+
+    private let sleeper: Sleeper
+    private let timer: DeadlineTimer
+
+    init(after timeout: Duration, timer: DeadlineTimer) {
+        self.sleeper = Sleeper(deadline: ContinuousClock.now + timeout)
+        self.timer = timer
+    }
+
+    /// When it passes.
+    public var instant: ContinuousClock.Instant { sleeper.deadline }
+
+    /// Moves it to `timeout` from now (earlier or later).
+    public func move(after timeout: Duration) {
+        timer.move(sleeper, to: ContinuousClock.now + timeout)
+    }
+
+    /// Whether it passes no later than `slack` after `timeout` from now: then a callee
+    /// whose own limit is `timeout` need not guard it again.
+    public func covers(_ timeout: Duration, slack: Duration = .milliseconds(200)) -> Bool {
+        instant <= ContinuousClock.now + timeout + slack
+    }
+
+    func wait() async throws {
+        try await timer.sleep(sleeper)
+    }
+}
+
 /// Sleeps that share one clock: a single task ticks every `tick` while anyone waits and
 /// wakes the sleepers whose deadline passed, so a sleep is a heap entry, not a system
 /// timer. A sleep ends at most `tick` late; cancelling it ends it at once with
 /// `CancellationError`.
 ///
-/// Bounds: one heap entry per sleep; a cancelled sleep's entry stays until its deadline,
-/// and the heap is rebuilt without them when they outnumber the live sleeps by more than
-/// 4,096 (so it holds at most twice the live sleeps plus 4,096 entries).
+/// Bounds: one heap entry per sleep and per move; a cancelled sleep's entry (or one a move
+/// left behind) stays until its deadline, and the heap is rebuilt without them when they
+/// outnumber the live sleeps by more than 4,096 (so it holds at most twice the live
+/// sleeps plus 4,096 entries after each tick).
 public final class DeadlineTimer: Sendable {
     /// The process's timer, ticking every 5 ms while anyone sleeps.
     public static let shared = DeadlineTimer(tick: .milliseconds(5))
@@ -61,15 +105,11 @@ public final class DeadlineTimer: Sendable {
     /// Returns once `duration` passed (up to `tick` later); throws `CancellationError`
     /// when the task is cancelled first.
     public func sleep(for duration: Duration) async throws {
-        let sleeper = Sleeper()
-        let deadline = ContinuousClock.now + duration
-        let startTicking = state.withLock { state -> Bool in
-            state.heap.insert(Entry(deadline: deadline, sleeper: sleeper))
-            state.live += 1
-            defer { state.ticking = true }
-            return !state.ticking
-        }
-        if startTicking { Task.detached { await self.run() } }
+        try await sleep(Sleeper(deadline: ContinuousClock.now + duration))
+    }
+
+    func sleep(_ sleeper: Sleeper) async throws {
+        enqueue(sleeper, at: sleeper.deadline, newSleeper: true)
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 sleeper.wait(continuation)
@@ -77,6 +117,22 @@ public final class DeadlineTimer: Sendable {
         } onCancel: {
             if sleeper.finish(cancelled: true) { state.withLock { $0.live -= 1 } }
         }
+    }
+
+    /// Gives `sleeper` a new deadline (its older heap entry is skipped when it comes up).
+    func move(_ sleeper: Sleeper, to deadline: ContinuousClock.Instant) {
+        guard sleeper.setDeadline(deadline) else { return }
+        enqueue(sleeper, at: deadline, newSleeper: false)
+    }
+
+    private func enqueue(_ sleeper: Sleeper, at deadline: ContinuousClock.Instant, newSleeper: Bool) {
+        let startTicking = state.withLock { state -> Bool in
+            state.heap.insert(Entry(deadline: deadline, sleeper: sleeper))
+            if newSleeper { state.live += 1 }
+            defer { state.ticking = true }
+            return !state.ticking
+        }
+        if startTicking { Task.detached { await self.run() } }
     }
 
     /// Ticks while anyone sleeps, waking those whose deadline passed.
@@ -93,10 +149,12 @@ public final class DeadlineTimer: Sendable {
                     return false
                 }
                 while let first = state.heap.min, first.deadline <= now {
-                    due.append(state.heap.removeMin().sleeper)
+                    let entry = state.heap.removeMin()
+                    // An entry left behind by a move is skipped.
+                    if entry.deadline == entry.sleeper.deadline { due.append(entry.sleeper) }
                 }
                 if state.heap.count > 2 * state.live + 4_096 {
-                    state.heap = Heap(state.heap.unordered.filter { !$0.sleeper.isFinished })
+                    state.heap = Heap(state.heap.unordered.filter { !$0.sleeper.isFinished && $0.deadline == $0.sleeper.deadline })
                 }
                 if state.heap.isEmpty {
                     state.ticking = false
@@ -114,7 +172,7 @@ public final class DeadlineTimer: Sendable {
 
 /// One sleep: resumed once, by the tick or by cancellation, whichever comes first (also
 /// when cancellation comes before the continuation is installed).
-private final class Sleeper: Sendable {
+final class Sleeper: Sendable {
     private enum Phase {
         case pending
         case waiting(CheckedContinuation<Void, any Error>)
@@ -122,6 +180,20 @@ private final class Sleeper: Sendable {
     }
 
     private let phase = Mutex(Phase.pending)
+    private let when: Mutex<ContinuousClock.Instant>
+
+    init(deadline: ContinuousClock.Instant) {
+        when = Mutex(deadline)
+    }
+
+    var deadline: ContinuousClock.Instant { when.withLock { $0 } }
+
+    /// Sets a new deadline unless the sleep is over; true if set.
+    func setDeadline(_ deadline: ContinuousClock.Instant) -> Bool {
+        guard !isFinished else { return false }
+        when.withLock { $0 = deadline }
+        return true
+    }
 
     func wait(_ continuation: CheckedContinuation<Void, any Error>) {
         let early: Bool? = phase.withLock { phase in

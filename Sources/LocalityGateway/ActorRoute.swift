@@ -5,6 +5,7 @@ import LocalityCore
 import LocalityRouting
 import Logging
 import NIOCore
+import Synchronization
 
 /// `POST /v1/actors/{type}/{id}/{method}`: admission (in-flight limit and queue), body
 /// read up to `maxBodyBytes`, JSON check, then `ActorInvoker.invoke` under a deadline.
@@ -49,12 +50,8 @@ struct ActorRoute: Sendable {
         }
         defer { limiter.release() }
 
-        let body = try await readBody(request, context: context)
-        let arguments = Array(buffer: body)
-        try Self.checkArguments(arguments)
-
-        let result = try await Self.invoke(
-            invoker, kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
+        let result = try await readBodyAndInvoke(
+            request, context: context, kind: kind, key: key, method: method, timeout: timeout, idempotencyKey: idempotencyKey)
         let bytes = result.isEmpty ? Array("null".utf8) : result
         var headers: HTTPFields = [.contentType: "application/json"]
         if let ring {
@@ -66,20 +63,36 @@ struct ActorRoute: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// The whole body, at most `maxBodyBytes`, arrived within `bodyTimeout` (else 408
-    /// `deadline_exceeded` and the connection closes: a slow sender cannot hold its slot).
-    private func readBody(_ request: Request, context: GatewayRequestContext) async throws -> ByteBuffer {
+    /// Reads the whole body, at most `maxBodyBytes`, within `bodyTimeout` (else 408
+    /// `deadline_exceeded` and the connection closes: a slow sender cannot hold its slot),
+    /// then runs the call within `timeout` (plus 100 ms, in case the invoker does not
+    /// answer by itself: then 504 `deadline_exceeded`). One deadline guards both: it moves
+    /// from the body's limit to the call's when the body has arrived.
+    private func readBodyAndInvoke(
+        _ request: Request, context: GatewayRequestContext, kind: String, key: String, method: String, timeout: Duration,
+        idempotencyKey: IdempotencyKey?
+    ) async throws -> [UInt8] {
         let requestBody = request.body
-        let maxBytes = settings.maxBodyBytes
-        let timeout = settings.bodyTimeout
-        do {
-            return try await withDeadline(timeout, onTimeout: {
+        let (invoker, settings, metrics) = (invoker, settings, metrics)
+        let bodyRead = BodyRead()
+        let onTimeout: @Sendable () -> any Error = {
+            guard bodyRead.done else {
                 metrics.rejected(.bodyTimeout)
                 context.closeConnection(after: settings.lingerTime)
                 return GatewayFailure(status: HTTPResponse.Status(code: 408), code: LocalityError.Code.deadlineExceeded.rawValue,
-                                      message: "request body did not arrive within \(timeout)", closeConnection: true)
-            }) {
-                try await requestBody.collect(upTo: maxBytes)
+                                      message: "request body did not arrive within \(settings.bodyTimeout)", closeConnection: true)
+            }
+            return LocalityError(.deadlineExceeded, "call to \(kind)/\(key).\(method) took longer than \(timeout)")
+        }
+        do {
+            return try await withDeadline(settings.bodyTimeout, onTimeout: onTimeout) { deadline in
+                let body = try await requestBody.collect(upTo: settings.maxBodyBytes)
+                bodyRead.done = true
+                deadline.move(after: timeout + .milliseconds(100))
+                let arguments = Array(buffer: body)
+                try Self.checkArguments(arguments)
+                return try await invoker.invoke(
+                    kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
             }
         } catch is NIOTooManyBytesError {
             throw tooLarge(context)
@@ -125,18 +138,15 @@ struct ActorRoute: Sendable {
         }
     }
 
-    /// Runs the call; if the invoker has not answered shortly after `timeout` the call is
-    /// cancelled and answered with `deadline_exceeded`, so a stuck call cannot hold its slot.
-    static func invoke(
-        _ invoker: any ActorInvoker, kind: String, key: String, method: String, arguments: [UInt8], timeout: Duration,
-        idempotencyKey: IdempotencyKey? = nil
-    ) async throws -> [UInt8] {
-        try await withDeadline(timeout + .milliseconds(100), onTimeout: {
-            LocalityError(.deadlineExceeded, "call to \(kind)/\(key).\(method) took longer than \(timeout)")
-        }) {
-            try await invoker.invoke(
-                kind: kind, key: key, method: method, arguments: arguments, timeout: timeout, idempotencyKey: idempotencyKey)
-        }
+}
+
+/// Whether a request's body has arrived (read by the deadline's timeout to pick the answer).
+final class BodyRead: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var done: Bool {
+        get { flag.load(ordering: .acquiring) }
+        set { flag.store(newValue, ordering: .releasing) }
     }
 }
 

@@ -68,4 +68,26 @@ import Testing
         // The body's own error comes through.
         await #expect(throws: Late.self) { try await withDeadline(.seconds(5), onTimeout: { CancellationError() }) { throw Late() } }
     }
+
+    @Test func aMovedDeadlineFiresAtItsNewTimeAndIsTheEnclosingOne() async throws {
+        // Moved later: the body finishes before the new deadline although the first passed.
+        let value = try await withDeadline(.milliseconds(20), onTimeout: { Late() }) { deadline in
+            #expect(Deadline.enclosing === deadline)
+            #expect(deadline.covers(.milliseconds(20)))
+            #expect(deadline.covers(.seconds(60), slack: .zero))
+            deadline.move(after: .seconds(30))
+            #expect(!deadline.covers(.seconds(1)))
+            try await Task.sleep(for: .milliseconds(60))
+            return 7
+        }
+        #expect(value == 7)
+        // Moved earlier: it fires at the new time.
+        await #expect(throws: Late.self) {
+            try await withDeadline(.seconds(60), onTimeout: { Late() }) { deadline in
+                deadline.move(after: .milliseconds(10))
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+        #expect(Deadline.enclosing == nil)
+    }
 }
