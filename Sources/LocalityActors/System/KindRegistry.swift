@@ -13,6 +13,8 @@ struct KindRegistration: Sendable {
     let methodsByName: [String: String?]
     /// Mangled identifier → stable name.
     let namesByMangled: [String: String]
+    /// Base name (`increment`) → the stable names that share it, sorted.
+    let namesByBase: [String: [String]]
 
     init<A: VirtualActor>(kind: String, type: A.Type, create: @escaping @Sendable (VirtualActorID, ClusterSystem) async throws -> A) {
         self.kind = kind
@@ -35,6 +37,7 @@ struct KindRegistration: Sendable {
         }
         self.methodsByName = byName
         self.namesByMangled = byMangled
+        self.namesByBase = Dictionary(grouping: byName.keys) { String($0.prefix(while: { $0 != "(" })) }.mapValues { $0.sorted() }
     }
 
     /// The stable wire name of `target`.
@@ -57,7 +60,7 @@ struct KindRegistration: Sendable {
         if name.contains("(") {
             candidates = methodsByName[name] == nil ? [] : [name]
         } else {
-            candidates = methodsByName.keys.filter { $0.prefix(while: { $0 != "(" }) == name }.sorted()
+            candidates = namesByBase[name] ?? []
         }
         guard let only = candidates.first else {
             let known = methodsByName.keys.sorted().joined(separator: ", ")

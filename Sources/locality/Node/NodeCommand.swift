@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalityExamples
 import LocalityServer
+import LocalityCore
 import Logging
 import ServiceLifecycle
 
@@ -110,7 +111,7 @@ struct NodeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = configuration.logLevel
-            return handler
+            return DeferredMetadataLogHandler(handler)
         }
         var logger = Logger(label: "locality.node")
         logger[metadataKey: "node"] = "\(configuration.name)"

@@ -1,4 +1,5 @@
 import Foundation
+import LocalityCore
 import LocalityServer
 import Logging
 import ServiceLifecycle
@@ -30,7 +31,8 @@ do {
 LoggingSystem.bootstrap { [level = configuration.logLevel] label in
     var handler = StreamLogHandler.standardError(label: label)
     handler.logLevel = level
-    return handler
+    // Metadata rendered only for messages logged, not on every per-request tag.
+    return DeferredMetadataLogHandler(handler)
 }
 if options.exitOnStdinEOF { StdinWatch.leaveOnEOF() }
 var logger = Logger(label: "shop.node")
