@@ -1,14 +1,23 @@
 /// Checks that bytes are one JSON object or array (RFC 8259 syntax) without building
-/// anything: a single pass, no allocation, nesting bounded by `maxDepth`.
+/// anything: a single pass, no allocation, nesting bounded by `maxDepth`; and finds the
+/// top-level members of one, so each can be decoded on its own.
 ///
 /// The gateway runs it on every call body so that malformed JSON is refused with 400
-/// before the call is routed; the owner decodes the arguments into the method's types.
-enum JSONSyntax {
+/// before the call is routed; the owner splits the arguments with `topLevel(_:)` and
+/// decodes each from its own bytes.
+public enum JSONSyntax {
     /// Deepest nesting accepted (a deeper body is refused, like malformed JSON).
-    static let maxDepth = 512
+    public static let maxDepth = 512
+
+    /// The top-level members of a JSON object or array: the byte range of each value
+    /// (and, for an object, its key; a repeated key keeps its last value).
+    public enum TopLevel: Equatable, Sendable {
+        case object([String: Range<Int>])
+        case array([Range<Int>])
+    }
 
     /// Whether `bytes` holds exactly one JSON object or array, with optional whitespace around.
-    static func isObjectOrArray(_ bytes: [UInt8]) -> Bool {
+    public static func isObjectOrArray(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
             var scanner = Scanner(bytes: buffer)
             scanner.skipWhitespace()
@@ -16,6 +25,39 @@ enum JSONSyntax {
             guard scanner.value(depth: 0) else { return false }
             scanner.skipWhitespace()
             return scanner.index == buffer.count
+        }
+    }
+
+    /// Whether `bytes` holds exactly one JSON value of any kind (a number, a string, …).
+    public static func isValue(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            var scanner = Scanner(bytes: buffer)
+            scanner.skipWhitespace()
+            guard scanner.value(depth: 0) else { return false }
+            scanner.skipWhitespace()
+            return scanner.index == buffer.count
+        }
+    }
+
+    /// The members of the object or array `bytes` holds; nil when it is not exactly one
+    /// valid JSON object or array.
+    public static func topLevel(_ bytes: [UInt8]) -> TopLevel? {
+        bytes.withUnsafeBufferPointer { buffer -> TopLevel? in
+            var scanner = Scanner(bytes: buffer)
+            scanner.skipWhitespace()
+            let result: TopLevel
+            switch scanner.peek() {
+            case UInt8(ascii: "{"):
+                guard let members = scanner.objectMembers() else { return nil }
+                result = .object(members)
+            case UInt8(ascii: "["):
+                guard let elements = scanner.arrayElements() else { return nil }
+                result = .array(elements)
+            default:
+                return nil
+            }
+            scanner.skipWhitespace()
+            return scanner.index == buffer.count ? result : nil
         }
     }
 
@@ -69,6 +111,97 @@ enum JSONSyntax {
                 if consume(UInt8(ascii: ",")) { continue }
                 return consume(UInt8(ascii: "}"))
             }
+        }
+
+        /// The top-level object at `index`: each key and its value's byte range.
+        mutating func objectMembers() -> [String: Range<Int>]? {
+            index += 1
+            var members: [String: Range<Int>] = [:]
+            skipWhitespace()
+            if consume(UInt8(ascii: "}")) { return members }
+            while true {
+                skipWhitespace()
+                let keyStart = index
+                guard peek() == UInt8(ascii: "\""), string() else { return nil }
+                guard let key = Self.key(bytes[keyStart..<index]) else { return nil }
+                skipWhitespace()
+                guard consume(UInt8(ascii: ":")) else { return nil }
+                skipWhitespace()
+                let valueStart = index
+                guard value(depth: 1) else { return nil }
+                members[key] = valueStart..<index
+                skipWhitespace()
+                if consume(UInt8(ascii: ",")) { continue }
+                return consume(UInt8(ascii: "}")) ? members : nil
+            }
+        }
+
+        /// The top-level array at `index`: each element's byte range.
+        mutating func arrayElements() -> [Range<Int>]? {
+            index += 1
+            var elements: [Range<Int>] = []
+            skipWhitespace()
+            if consume(UInt8(ascii: "]")) { return elements }
+            while true {
+                skipWhitespace()
+                let start = index
+                guard value(depth: 1) else { return nil }
+                elements.append(start..<index)
+                skipWhitespace()
+                if consume(UInt8(ascii: ",")) { continue }
+                return consume(UInt8(ascii: "]")) ? elements : nil
+            }
+        }
+
+        /// A key's text from its quoted, checked bytes (escapes decoded).
+        static func key(_ quoted: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
+            let inner = quoted.dropFirst().dropLast()
+            guard inner.contains(UInt8(ascii: "\\")) else { return String(decoding: inner, as: UTF8.self) }
+            var text = ""
+            var units: [UInt16] = []
+            var position = inner.startIndex
+            func flushUnits() {
+                if !units.isEmpty {
+                    text += String(decoding: units, as: UTF16.self)
+                    units.removeAll()
+                }
+            }
+            var plain: [UInt8] = []
+            while position < inner.endIndex {
+                let byte = inner[position]
+                guard byte == UInt8(ascii: "\\") else {
+                    flushUnits()
+                    plain.append(byte)
+                    position += 1
+                    continue
+                }
+                if !plain.isEmpty {
+                    text += String(decoding: plain, as: UTF8.self)
+                    plain.removeAll()
+                }
+                let escaped = inner[position + 1]
+                position += 2
+                let simple: UInt8?
+                switch escaped {
+                case UInt8(ascii: "b"): simple = 0x08
+                case UInt8(ascii: "f"): simple = 0x0C
+                case UInt8(ascii: "n"): simple = 0x0A
+                case UInt8(ascii: "r"): simple = 0x0D
+                case UInt8(ascii: "t"): simple = 0x09
+                case UInt8(ascii: "u"):
+                    var unit: UInt16 = 0
+                    for offset in 0..<4 { unit = unit << 4 | UInt16(inner[position + offset].hexValue) }
+                    position += 4
+                    units.append(unit)
+                    continue
+                default: simple = escaped
+                }
+                flushUnits()
+                if let simple { plain.append(simple) }
+            }
+            flushUnits()
+            if !plain.isEmpty { text += String(decoding: plain, as: UTF8.self) }
+            return text
         }
 
         mutating func array(depth: Int) -> Bool {

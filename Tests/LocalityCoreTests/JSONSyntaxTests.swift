@@ -1,7 +1,6 @@
 import Foundation
 import LocalityCore
 import Testing
-@testable import LocalityGateway
 
 /// The gateway's body check agrees with a real JSON parser on objects and arrays.
 @Suite struct JSONSyntaxTests {
@@ -53,5 +52,20 @@ import Testing
             }
         }
         #expect(checked == Self.valid.count * 400)
+    }
+
+    @Test func topLevelMembersAreTheValuesByteRanges() throws {
+        func text(_ body: String, _ range: Range<Int>) -> String { String(decoding: Array(body.utf8)[range], as: UTF8.self) }
+        let body = #" {"points": 12 , "won":true, "tags":["a",{"b":[1]}], "t\u00e9\n":"x", "points":13} "#
+        guard case .object(let members) = try #require(JSONSyntax.topLevel(Array(body.utf8))) else { Issue.record("not an object"); return }
+        #expect(Set(members.keys) == ["points", "won", "tags", "té\n"])
+        #expect(text(body, try #require(members["points"])) == "13")
+        #expect(text(body, try #require(members["tags"])) == #"["a",{"b":[1]}]"#)
+        let array = #"[1, "two", [3], {"four":4}]"#
+        guard case .array(let elements) = try #require(JSONSyntax.topLevel(Array(array.utf8))) else { Issue.record("not an array"); return }
+        #expect(elements.map { text(array, $0) } == ["1", #""two""#, "[3]", #"{"four":4}"#])
+        #expect(JSONSyntax.topLevel(Array("{}".utf8)) == .object([:]))
+        #expect(JSONSyntax.topLevel(Array(" [ ] ".utf8)) == .array([]))
+        for bad in Self.invalid { #expect(JSONSyntax.topLevel(Array(bad.utf8)) == nil, "\(bad)") }
     }
 }
