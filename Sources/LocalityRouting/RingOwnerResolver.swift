@@ -19,6 +19,15 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
         var addresses: [NodeID: NodeAddress]
         /// The members' HTTP gateways (`host:port`), for clients that call owners directly.
         var gateways: [NodeID: String] = [:]
+        /// `ring.checksum`, computed once per view (it hashes every member).
+        var checksum: UInt64
+
+        init(ring: HashRing, addresses: [NodeID: NodeAddress], gateways: [NodeID: String] = [:]) {
+            self.ring = ring
+            self.addresses = addresses
+            self.gateways = gateways
+            self.checksum = ring.checksum
+        }
     }
 
     private let settings: RingSettings
@@ -86,7 +95,7 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
     /// tells clients so they can call the owner directly next time.
     public func gateway(ofOwnerOf key: String) -> (gateway: String?, ringChecksum: UInt64) {
         view.withLock { view in
-            (view.ring.owner(of: key).flatMap { view.gateways[$0] }, view.ring.checksum)
+            (view.ring.owner(of: key).flatMap { view.gateways[$0] }, view.checksum)
         }
     }
 

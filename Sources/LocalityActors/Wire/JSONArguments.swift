@@ -80,9 +80,17 @@ struct JSONArguments: Sendable {
         }
     }
 
-    /// The JSON text of a result.
+    /// The JSON text of a result (integers, booleans and plain strings written directly:
+    /// `JSONEncoder` costs more than the rest of a small call).
     static func encodeResult<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(value))
+        switch value {
+        case let value as Int: return Array(String(value).utf8)
+        case let value as Int64: return Array(String(value).utf8)
+        case let value as Bool: return Array((value ? "true" : "false").utf8)
+        case let value as String where value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }):
+            return [UInt8(ascii: "\"")] + Array(value.utf8) + [UInt8(ascii: "\"")]
+        default: return Array(try JSONEncoder().encode(value))
+        }
     }
 
     /// The argument labels of a stable name: `recordMatch(points:won:)` → `points`, `won`.
