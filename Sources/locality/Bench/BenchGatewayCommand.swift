@@ -30,6 +30,9 @@ struct BenchGatewayCommand: AsyncParsableCommand {
     @Option(help: "Setups to run, comma-separated, in any order (they run in the order listed under OVERVIEW).")
     var setups: String = GatewaySetup.allCases.map(\.rawValue).joined(separator: ",")
 
+    @Option(help: "Run the node setups with this `locality` binary instead (another build, e.g. an older revision, measured against the same bare route).")
+    var nodeBinary: String?
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -103,6 +106,7 @@ struct BenchGatewayCommand: AsyncParsableCommand {
 
         let runner = GatewayBenchRunner(
             executable: NodeProcessGroup.currentExecutable(),
+            nodeExecutable: nodeBinary ?? NodeProcessGroup.currentExecutable(),
             directory: directory,
             tasksetPath: taskset,
             load: WrkLoad(wrkPath: wrkPath, pin: taskset.map { ($0, 1) }, connections: connections, keys: keys, directory: directory),

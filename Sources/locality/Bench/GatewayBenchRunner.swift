@@ -8,8 +8,11 @@ import NIOHTTP1
 /// (one wrk at node 1, or one per owner for `cluster3_direct`: `GatewayDirectLoad.swift`),
 /// collects the targets' own figures and stops them, on every path (an error included).
 struct GatewayBenchRunner {
-    /// This `locality` binary: the targets run exactly this build.
+    /// This `locality` binary: the bare route runs exactly this build.
     var executable: String
+    /// The binary whose `locality node` the node setups run (this one unless
+    /// `--node-binary` names another build, e.g. an older revision to compare with).
+    var nodeExecutable: String
     /// The run's temporary directory (key file, Lua scripts, logs, SQLite files).
     var directory: String
     /// `taskset` when the targets are pinned to CPU 0.

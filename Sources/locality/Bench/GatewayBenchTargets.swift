@@ -48,7 +48,7 @@ extension GatewayBenchRunner {
             ]
             if index > 0 { arguments += ["--seeds", "127.0.0.1:\(ports[0])"] }
             targets.children.append(try await GatewayBenchChild.start(
-                label: "\(setup.rawValue)/\(name)", executable: executable, arguments: arguments,
+                label: "\(setup.rawValue)/\(name)", executable: nodeExecutable, arguments: arguments,
                 pinTo: pinCPU, tasksetPath: tasksetPath, logPath: directory + "/\(setup.rawValue)-\(name).log"))
             targets.httpPorts.append(http)
         }
