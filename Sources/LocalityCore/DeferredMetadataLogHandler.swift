@@ -21,21 +21,25 @@ public struct DeferredMetadataLogHandler: LogHandler {
         self.base = base
     }
 
+    /// The base handler's metadata provider.
     public var metadataProvider: Logger.MetadataProvider? {
         get { base.metadataProvider }
         set { base.metadataProvider = newValue }
     }
 
+    /// The base handler's level.
     public var logLevel: Logger.Level {
         get { base.logLevel }
         set { base.logLevel = newValue }
     }
 
+    /// One metadata value, kept here until a message is logged.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Logs `event` through the base handler with this handler's metadata merged in.
     public func log(event: LogEvent) {
         var event = event
         if !metadata.isEmpty {

@@ -12,7 +12,9 @@ public enum JSONSyntax {
     /// The top-level members of a JSON object or array: the byte range of each value
     /// (and, for an object, its key; a repeated key keeps its last value).
     public enum TopLevel: Equatable, Sendable {
+        /// An object: each key and its value's byte range.
         case object([String: Range<Int>])
+        /// An array: each element's byte range, in order.
         case array([Range<Int>])
     }
 
