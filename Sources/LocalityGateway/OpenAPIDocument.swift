@@ -35,13 +35,15 @@ paths:
           description: |
             Makes retrying this call safe (a UUID is the usual choice). A call retried under
             the same key, through any node, within the actor's window (default 10 minutes
-            and its last 128 keyed calls), runs at most once: the retry answers the first
-            outcome (its 200 result, or its 422 method error) without running again. The key
+            and its last 128 keyed calls that changed state), runs at most once: the retry
+            answers the first result without running again. The key
             is stored with the actor's state in the same commit as the call's changes, so it
             holds after the actor moved to another node, even after a crash. When the first
             run committed its changes but its result was not kept (the node stopped before
             recording it, or the result was over 1 KiB), the retry answers 409
-            `already_applied`: count it as applied. Retry a 504 (`outcome_unknown`,
+            `already_applied`: count it as applied. A call that changed no state is not
+            remembered (its retry runs again). The same key with another method or other
+            arguments is refused with 400. Retry a 504 (`outcome_unknown`,
             `deadline_exceeded`) under the same key until it answers. A key is per actor:
             the same key on another actor is another call.
       requestBody:

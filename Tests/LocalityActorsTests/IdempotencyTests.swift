@@ -55,7 +55,7 @@ struct IdempotencyTests {
         await system.shutdown()
     }
 
-    @Test("a method's error is the first outcome too: the retry answers it without running")
+    @Test("a method's error that changed nothing: the retry runs again and changes nothing either")
     func methodErrorsReplay() async throws {
         let store = MemoryStateStore()
         let system = try Self.system(store)
@@ -102,6 +102,34 @@ struct IdempotencyTests {
         try await store.close()
     }
 
+    @Test("a key sent again with another call is refused, not answered with the first call's result")
+    func aKeyNamesOneCall() async throws {
+        let store = MemoryStateStore()
+        let system = try Self.system(store)
+        #expect(try await Self.increment(system, by: 2, key: "k") == "2")
+        #expect(await Self.code { try await Self.increment(system, by: 3, key: "k") } == .badRequest)
+        #expect(try await Self.stored(store) == 2)
+        await system.shutdown()
+    }
+
+    @Test("read-only keyed calls run again and take no place from calls that changed state")
+    func readsAreNotRemembered() async throws {
+        var settings = ActorSettings()
+        settings.idempotency.keysPerActor = 2
+        let store = MemoryStateStore()
+        let system = try Self.system(store, settings: settings)
+        #expect(try await Self.increment(system, by: 1, key: "w") == "1")
+        for index in 0..<5 {
+            let value = try await system.invoke(
+                kind: "counter", key: "c", method: "value", arguments: [], timeout: .seconds(5),
+                idempotencyKey: try IdempotencyKey(validating: "r\(index)"))
+            #expect(String(decoding: value, as: UTF8.self) == "1")
+        }
+        #expect(try await Self.increment(system, by: 1, key: "w") == "1")
+        #expect(try await Self.stored(store) == 1)
+        await system.shutdown()
+    }
+
     @Test("keys past the per-actor bound are forgotten, oldest first, and counted")
     func boundedKeys() async throws {
         var settings = ActorSettings()
@@ -119,12 +147,12 @@ struct IdempotencyTests {
     func clearKeepsKeys() async throws {
         let store = MemoryStateStore()
         let ledger = IdempotencyLedger(settings: IdempotencySettings(), now: { 1_000 })
-        #expect(ledger.attachDurable())
-        #expect(!ledger.attachDurable())
+        #expect(ledger.attachDurable {})
+        #expect(!ledger.attachDurable {})
         let key = StateKey(kind: "counter", id: "z")
         let state = PersistentState<Int>(key: key, store: store, initial: 0, events: { _ in }, ledger: ledger)
-        try await IdempotentCall.$current.withValue(IdempotentCall(key: "set", ledger: ledger)) { try await state.commit(7) }
-        try await IdempotentCall.$current.withValue(IdempotentCall(key: "wipe", ledger: ledger)) { try await state.clear() }
+        try await IdempotentCall.$current.withValue(IdempotentCall(key: "set", fingerprint: 1, ledger: ledger)) { try await state.commit(7) }
+        try await IdempotentCall.$current.withValue(IdempotentCall(key: "wipe", fingerprint: 2, ledger: ledger)) { try await state.clear() }
         #expect(state.value == 0)
         let record = try StoredRecord(try #require(try await store.read(key).value))
         #expect(record.value == nil)
@@ -133,8 +161,9 @@ struct IdempotencyTests {
         let again = PersistentState<Int>(key: key, store: store, initial: 0, events: { _ in }, ledger: reread)
         try await again.read()
         #expect(again.value == 0)
-        #expect(reread.lookup("set") == .appliedWithoutResult)
-        #expect(reread.lookup("never") == .unknown)
+        #expect(reread.lookup("set", fingerprint: 1) == .appliedWithoutResult)
+        #expect(reread.lookup("set", fingerprint: 9) == .otherCall)
+        #expect(reread.lookup("never", fingerprint: 1) == .unknown)
     }
 
     @Test("the ledger drops keys past the window and results over the size bound")
@@ -146,16 +175,45 @@ struct IdempotencyTests {
         let dropped = Atomic<Int>(0)
         let ledger = IdempotencyLedger(
             settings: settings, now: { now.load(ordering: .relaxed) }, dropped: { dropped.add($0, ordering: .relaxed) })
-        ledger.recordOutcome("small", reply: [0, 0x31])
-        ledger.recordOutcome("large", reply: [0, 1, 2, 3, 4, 5])
-        #expect(ledger.lookup("small") == .replay([0, 0x31]))
-        #expect(ledger.lookup("large") == .appliedWithoutResult)
+        ledger.recordOutcome("small", fingerprint: 1, reply: [0, 0x31])
+        ledger.recordOutcome("large", fingerprint: 2, reply: [0, 1, 2, 3, 4, 5])
+        #expect(ledger.lookup("small", fingerprint: 1) == .replay([0, 0x31]))
+        #expect(ledger.lookup("large", fingerprint: 2) == .appliedWithoutResult)
         now.store(9_999, ordering: .relaxed)
-        #expect(ledger.lookup("small") == .replay([0, 0x31]))
+        #expect(ledger.lookup("small", fingerprint: 1) == .replay([0, 0x31]))
         now.store(10_001, ordering: .relaxed)
-        #expect(ledger.lookup("small") == .unknown)
-        #expect(ledger.entriesForCommit(pending: "p").map(\.key) == ["p"])
+        #expect(ledger.lookup("small", fingerprint: 1) == .unknown)
+        let pending = IdempotentCall(key: "p", fingerprint: 3, ledger: ledger)
+        #expect(ledger.entriesForCommit(pending: pending).map(\.key) == ["p"])
+        // A ledger a state carries keeps only calls that committed.
+        let durable = IdempotencyLedger(settings: settings, now: { now.load(ordering: .relaxed) })
+        #expect(durable.attachDurable {})
+        durable.recordOutcome("read-only", fingerprint: 4, reply: [0, 0x31])
+        #expect(durable.lookup("read-only", fingerprint: 4) == .unknown)
         #expect(dropped.load(ordering: .relaxed) == 0)
+    }
+
+    @Test("an actor that has not read its state yet has its stored keys read before a keyed call runs")
+    func keysLoadBeforeALazyActorRuns() async throws {
+        let store = MemoryStateStore()
+        let key = StateKey(kind: "counter", id: "lazy")
+        let writer = IdempotencyLedger(settings: IdempotencySettings(), now: { 1_000 })
+        #expect(writer.attachDurable {})
+        let state = PersistentState<Int>(key: key, store: store, initial: 0, events: { _ in }, ledger: writer)
+        try await IdempotentCall.$current.withValue(IdempotentCall(key: "k", fingerprint: 5, ledger: writer)) { try await state.commit(1) }
+
+        let ledger = IdempotencyLedger(settings: IdempotencySettings(), now: { 2_000 })
+        let loads = Atomic<Int>(0)
+        #expect(ledger.attachDurable {
+            loads.add(1, ordering: .relaxed)
+            let stored = try await store.read(key)
+            ledger.load(try StoredRecord(try #require(stored.value)).ledger)
+        })
+        #expect(ledger.lookup("k", fingerprint: 5) == .unknown)
+        try await ledger.loadIfNeeded()
+        try await ledger.loadIfNeeded()
+        #expect(loads.load(ordering: .relaxed) == 1)
+        #expect(ledger.lookup("k", fingerprint: 5) == .appliedWithoutResult)
     }
 
     @Test("records round-trip; a plain value reads as before keys existed")
@@ -164,8 +222,8 @@ struct IdempotencyTests {
         let read = try StoredRecord(plain)
         #expect(read.value.map(Array.init) == plain && read.ledger.isEmpty)
         let entries = [
-            IdempotencyLedger.Entry(key: "a", at: 1_700_000_000_000, reply: [0, 0x34, 0x32]),
-            IdempotencyLedger.Entry(key: "b", at: 5, reply: nil),
+            IdempotencyLedger.Entry(key: "a", at: 1_700_000_000_000, reply: [0, 0x34, 0x32], fingerprint: .max),
+            IdempotencyLedger.Entry(key: "b", at: 5, reply: nil, fingerprint: 7),
         ]
         let envelope = StoredRecord.encode(value: plain, ledger: entries)
         let decoded = try StoredRecord(envelope)

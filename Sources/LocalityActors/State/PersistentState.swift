@@ -41,7 +41,12 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// creates while it activates also stores the actor's idempotency keys (see
     /// `IdempotencyKey`), in the same record and the same commits as its value.
     public convenience init(id: VirtualActorID, system: ClusterSystem, initial: Value) {
-        let ledger = IdempotencyLedger.activating.flatMap { $0.attachDurable() ? $0 : nil }
+        let activating = IdempotencyLedger.activating
+        let store = system.stateStore
+        let key = StateKey(kind: id.kind, id: id.key)
+        let ledger = activating.flatMap { ledger in
+            ledger.attachDurable { try await Self.loadLedger(key: key, store: store, into: ledger) } ? ledger : nil
+        }
         self.init(
             key: StateKey(kind: id.kind, id: id.key), store: system.stateStore, initial: initial,
             events: { [weak system] event in
@@ -143,7 +148,7 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// actor remembers idempotency keys, the record stays with the keys and no value.
     public func clear() async throws {
         let etag = record.withLock { $0.etag }
-        let entries = ledger?.entriesForCommit(pending: pendingKey) ?? []
+        let entries = ledger?.entriesForCommit(pending: pendingCall) ?? []
         let next: ETag
         var bytes = 0
         if entries.isEmpty {
@@ -166,14 +171,21 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     private func stored(_ value: Value) throws -> (bytes: [UInt8], entries: [IdempotencyLedger.Entry]) {
         let encoded = try BinaryEncoder().encode(value)
         guard let ledger else { return (encoded, []) }
-        let entries = ledger.entriesForCommit(pending: pendingKey)
+        let entries = ledger.entriesForCommit(pending: pendingCall)
         return entries.isEmpty ? (encoded, []) : (StoredRecord.encode(value: encoded, ledger: entries), entries)
     }
 
-    /// The key of the call committing, when it runs under one on this state's actor.
-    private var pendingKey: String? {
+    /// The call committing, when it runs under a key on this state's actor.
+    private var pendingCall: IdempotentCall? {
         guard let call = IdempotentCall.current, let ledger, call.ledger === ledger else { return nil }
-        return call.key
+        return call
+    }
+
+    /// Reads only the idempotency keys stored at `key` into `ledger` (for an actor that
+    /// has not read its state when a keyed call arrives).
+    private static func loadLedger(key: StateKey, store: any StateStore, into ledger: IdempotencyLedger) async throws {
+        let stored = try await store.read(key)
+        ledger.load(try stored.value.map { try StoredRecord($0).ledger } ?? [])
     }
 
     /// The value in a stored record as `PersistentState` wrote it (nil for a record that

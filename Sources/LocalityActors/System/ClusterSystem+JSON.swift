@@ -51,7 +51,13 @@ extension ClusterSystem: ActorInvoker {
                 guard let key = message.idempotencyKey?.rawValue else {
                     return try jsonReply(await execute(on: activation.instance, target: target, source: .json(arguments), form: .json))
                 }
-                switch activation.ledger.lookup(key) {
+                let fingerprint = IdempotentCall.fingerprint(method: message.method, arguments: message.json)
+                try await activation.ledger.loadIfNeeded()
+                switch activation.ledger.lookup(key, fingerprint: fingerprint) {
+                case .otherCall:
+                    throw LocalityError(
+                        .badRequest,
+                        "Idempotency-Key \(key) was used for another call of \(message.id) (another method or other arguments): use a new key per call")
                 case .replay(let bytes):
                     catalog.metrics.replayedResults.increment()
                     return try JSONInvocationReply.decode(bytes)
@@ -61,11 +67,12 @@ extension ClusterSystem: ActorInvoker {
                         .alreadyApplied,
                         "\(message.id).\(message.method) already ran under Idempotency-Key \(key) and its changes were committed; its result was not kept")
                 case .unknown:
-                    let outcome = try await IdempotentCall.$current.withValue(IdempotentCall(key: key, ledger: activation.ledger)) {
+                    let call = IdempotentCall(key: key, fingerprint: fingerprint, ledger: activation.ledger)
+                    let outcome = try await IdempotentCall.$current.withValue(call) {
                         try await execute(on: activation.instance, target: target, source: .json(arguments), form: .json)
                     }
                     let reply = try jsonReply(outcome)
-                    activation.ledger.recordOutcome(key, reply: reply.encoded())
+                    activation.ledger.recordOutcome(key, fingerprint: fingerprint, reply: reply.encoded())
                     return reply
                 }
             }
