@@ -76,6 +76,10 @@ public final class Router: TransportHandler {
     /// Calls now waiting for an unreachable owner to be replaced (≤ `maxWaitingForOwner`).
     private let waitingForOwner = Atomic<Int>(0)
 
+    /// Calls now waiting for an unreachable owner to be replaced (what
+    /// `locality_routing_waiting_for_owner` shows).
+    public var callsWaitingForOwner: Int { max(0, waitingForOwner.load(ordering: .relaxed)) }
+
     /// A router for node `local`: owners from `resolver`, their transport addresses from `addresses`, local requests to `handler`. Call `attach(_:)` before forwarding.
     public init(
         local: NodeID, resolver: any OwnerResolver, addresses: any MemberAddressBook, handler: any RoutedHandler,
