@@ -41,27 +41,34 @@ public final class Deadline: Sendable {
     private let sleeper: Sleeper
     private let timer: DeadlineTimer
 
+    /// Starts counting at once (before anyone waits on it, so a move can never race the
+    /// first registration).
     init(after timeout: Duration, timer: DeadlineTimer) {
         self.sleeper = Sleeper(deadline: ContinuousClock.now + timeout)
         self.timer = timer
+        timer.start(sleeper)
     }
 
     /// When it passes.
     public var instant: ContinuousClock.Instant { sleeper.deadline }
 
-    /// Moves it to `timeout` from now (earlier or later).
-    public func move(after timeout: Duration) {
+    /// Moves it to `timeout` from now (earlier or later); false when it has already
+    /// passed (or its `withDeadline` ended), so the move changed nothing.
+    @discardableResult
+    public func move(after timeout: Duration) -> Bool {
         timer.move(sleeper, to: ContinuousClock.now + timeout)
     }
 
-    /// Whether it passes no later than `slack` after `timeout` from now: then a callee
-    /// whose own limit is `timeout` need not guard it again.
+    /// Whether it is still running and passes no later than `slack` after `timeout` from
+    /// now: then a callee whose own limit is `timeout` need not guard it again.
     public func covers(_ timeout: Duration, slack: Duration = .milliseconds(200)) -> Bool {
-        instant <= ContinuousClock.now + timeout + slack
+        let now = ContinuousClock.now
+        let instant = instant
+        return !sleeper.isFinished && instant > now && instant <= now + timeout + slack
     }
 
     func wait() async throws {
-        try await timer.sleep(sleeper)
+        try await timer.wait(sleeper)
     }
 }
 
@@ -105,11 +112,18 @@ public final class DeadlineTimer: Sendable {
     /// Returns once `duration` passed (up to `tick` later); throws `CancellationError`
     /// when the task is cancelled first.
     public func sleep(for duration: Duration) async throws {
-        try await sleep(Sleeper(deadline: ContinuousClock.now + duration))
+        let sleeper = Sleeper(deadline: ContinuousClock.now + duration)
+        start(sleeper)
+        try await wait(sleeper)
     }
 
-    func sleep(_ sleeper: Sleeper) async throws {
+    /// Counts `sleeper` as live and puts it on the heap.
+    func start(_ sleeper: Sleeper) {
         enqueue(sleeper, at: sleeper.deadline, newSleeper: true)
+    }
+
+    /// Waits until `sleeper` (started) fires; throws `CancellationError` when cancelled first.
+    func wait(_ sleeper: Sleeper) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 sleeper.wait(continuation)
@@ -119,10 +133,12 @@ public final class DeadlineTimer: Sendable {
         }
     }
 
-    /// Gives `sleeper` a new deadline (its older heap entry is skipped when it comes up).
-    func move(_ sleeper: Sleeper, to deadline: ContinuousClock.Instant) {
-        guard sleeper.setDeadline(deadline) else { return }
+    /// Gives `sleeper` a new deadline (its older heap entry is skipped when it comes up);
+    /// false when it already fired or was cancelled.
+    func move(_ sleeper: Sleeper, to deadline: ContinuousClock.Instant) -> Bool {
+        guard sleeper.setDeadline(deadline) else { return false }
         enqueue(sleeper, at: deadline, newSleeper: false)
+        return true
     }
 
     private func enqueue(_ sleeper: Sleeper, at deadline: ContinuousClock.Instant, newSleeper: Bool) {
@@ -163,7 +179,8 @@ public final class DeadlineTimer: Sendable {
                 return true
             }
             var woken = 0
-            for sleeper in due where sleeper.finish(cancelled: false) { woken += 1 }
+            // A sleeper moved later since its entry was taken is not due: its new entry waits.
+            for sleeper in due where sleeper.fire(at: now) { woken += 1 }
             if woken > 0 { state.withLock { $0.live -= woken } }
             if !keepTicking { return }
         }
@@ -179,27 +196,29 @@ final class Sleeper: Sendable {
         case finished(cancelled: Bool)
     }
 
-    private let phase = Mutex(Phase.pending)
-    private let when: Mutex<ContinuousClock.Instant>
+    /// The phase and the deadline, under one lock: a move and a fire cannot interleave.
+    private let state: Mutex<(phase: Phase, deadline: ContinuousClock.Instant)>
 
     init(deadline: ContinuousClock.Instant) {
-        when = Mutex(deadline)
+        state = Mutex((.pending, deadline))
     }
 
-    var deadline: ContinuousClock.Instant { when.withLock { $0 } }
+    var deadline: ContinuousClock.Instant { state.withLock { $0.deadline } }
 
     /// Sets a new deadline unless the sleep is over; true if set.
     func setDeadline(_ deadline: ContinuousClock.Instant) -> Bool {
-        guard !isFinished else { return false }
-        when.withLock { $0 = deadline }
-        return true
+        state.withLock { state in
+            if case .finished = state.phase { return false }
+            state.deadline = deadline
+            return true
+        }
     }
 
     func wait(_ continuation: CheckedContinuation<Void, any Error>) {
-        let early: Bool? = phase.withLock { phase in
-            switch phase {
+        let early: Bool? = state.withLock { state in
+            switch state.phase {
             case .pending:
-                phase = .waiting(continuation)
+                state.phase = .waiting(continuation)
                 return nil
             case .waiting: return nil
             case .finished(let cancelled): return cancelled
@@ -210,15 +229,21 @@ final class Sleeper: Sendable {
         }
     }
 
+    /// Ends the sleep if its deadline is `now` or earlier; true if this call ended it.
+    func fire(at now: ContinuousClock.Instant) -> Bool {
+        finish(cancelled: false, onlyIfDueAt: now)
+    }
+
     /// Ends the sleep; true if this call ended it (it was not over yet).
-    func finish(cancelled: Bool) -> Bool {
-        let (ended, continuation) = phase.withLock { phase -> (Bool, CheckedContinuation<Void, any Error>?) in
-            switch phase {
+    func finish(cancelled: Bool, onlyIfDueAt now: ContinuousClock.Instant? = nil) -> Bool {
+        let (ended, continuation) = state.withLock { state -> (Bool, CheckedContinuation<Void, any Error>?) in
+            if let now, state.deadline > now { return (false, nil) }
+            switch state.phase {
             case .pending:
-                phase = .finished(cancelled: cancelled)
+                state.phase = .finished(cancelled: cancelled)
                 return (true, nil)
             case .waiting(let continuation):
-                phase = .finished(cancelled: cancelled)
+                state.phase = .finished(cancelled: cancelled)
                 return (true, continuation)
             case .finished:
                 return (false, nil)
@@ -231,6 +256,6 @@ final class Sleeper: Sendable {
     }
 
     var isFinished: Bool {
-        phase.withLock { if case .finished = $0 { true } else { false } }
+        state.withLock { if case .finished = $0.phase { true } else { false } }
     }
 }

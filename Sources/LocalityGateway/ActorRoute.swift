@@ -87,8 +87,9 @@ struct ActorRoute: Sendable {
         do {
             return try await withDeadline(settings.bodyTimeout, onTimeout: onTimeout) { deadline in
                 let body = try await requestBody.collect(upTo: settings.maxBodyBytes)
-                bodyRead.done = true
-                deadline.move(after: timeout + .milliseconds(100))
+                // Only a deadline that had not fired yet becomes the call's: one that fired
+                // during the body answers 408.
+                if deadline.move(after: timeout + .milliseconds(100)) { bodyRead.done = true }
                 let arguments = Array(buffer: body)
                 try Self.checkArguments(arguments)
                 return try await invoker.invoke(

@@ -90,4 +90,17 @@ import Testing
         }
         #expect(Deadline.enclosing == nil)
     }
+
+    @Test func aFiredDeadlineCannotBeMovedAndCoversNothing() async throws {
+        let fired = Box<Deadline?>(nil)
+        await #expect(throws: Late.self) {
+            try await withDeadline(.milliseconds(10), onTimeout: { Late() }) { deadline in
+                fired.value.withLock { $0 = deadline }
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+        let deadline = try #require(fired.value.withLock { $0 })
+        #expect(!deadline.move(after: .seconds(5)))
+        #expect(!deadline.covers(.seconds(60)))
+    }
 }
