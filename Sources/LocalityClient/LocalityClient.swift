@@ -174,7 +174,12 @@ public final class LocalityClient: Sendable {
         do {
             let reply = try await connection.send(
                 .POST, path, json: ByteBuffer(bytes: body), headers: headers, timeout: settings.callTimeout + .seconds(1))
-            release(connection, to: node)
+            // A connection the gateway closes after this answer (408, 413, …) is not reused.
+            if reply.headers.first(name: "connection")?.lowercased() == "close" {
+                await connection.close()
+            } else {
+                release(connection, to: node)
+            }
             return reply
         } catch {
             await connection.close()

@@ -31,7 +31,13 @@ extension GossipMembership {
             }
             if Task.isCancelled { return .cancelled }
             metrics.udpRebinds.increment()
-            logger.warning("UDP socket closed (a send failed, e.g. a local firewall dropped it): binding it again")
+            // A firewall that drops every send closes the socket again and again: warn once
+            // a minute, count every time (locality_gossip_udp_rebinds_total).
+            let now = ContinuousClock.now
+            if lastRebindWarning.map({ now - $0 >= .seconds(60) }) ?? true {
+                lastRebindWarning = now
+                logger.warning("UDP socket closed (a send failed, e.g. a local firewall dropped it): binding it again")
+            }
             var delay = Duration.milliseconds(50)
             var attempts = 0
             while true {
@@ -53,8 +59,16 @@ extension GossipMembership {
     /// Sends queued datagrams through the current UDP socket until the queue finishes.
     func deliverDatagrams() async {
         for await datagram in datagramSends {
-            // No socket right now (being bound again), or a failed send: lost, like on the wire.
-            try? await udpSocket.writer?.write(datagram)
+            // Before the first socket is installed (start-up) or while it is bound again,
+            // wait up to 250 ms for one; then the datagram is lost, like on the wire.
+            var writer = udpSocket.writer
+            var waited = 0
+            while writer == nil, waited < 50, !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(5))
+                waited += 1
+                writer = udpSocket.writer
+            }
+            try? await writer?.write(datagram)
         }
     }
 

@@ -44,6 +44,8 @@ public actor GossipMembership: MembershipProvider, Service {
     let datagramSendQueue: AsyncStream<GossipSockets.Datagram>.Continuation
     /// The UDP socket in use (bound again when NIO closes it on a send error).
     nonisolated let udpSocket = DatagramSocketSlot()
+    /// When a rebind of the UDP socket was last logged as a warning.
+    var lastRebindWarning: ContinuousClock.Instant?
 
     /// An encoded envelope waiting for an outgoing connection (sealed once connected).
     struct StreamSend: Sendable {
