@@ -40,12 +40,14 @@ public final class Deadline: Sendable {
 
     private let sleeper: Sleeper
     private let timer: DeadlineTimer
+    private let timeout: Duration
 
-    /// Starts counting at once (before anyone waits on it, so a move can never race the
-    /// first registration).
+    /// Registered at once (so a move can never race the first registration), counting
+    /// from now; `wait()` restarts the count if the task waiting on it started late.
     init(after timeout: Duration, timer: DeadlineTimer) {
         self.sleeper = Sleeper(deadline: ContinuousClock.now + timeout)
         self.timer = timer
+        self.timeout = timeout
         timer.start(sleeper)
     }
 
@@ -67,7 +69,12 @@ public final class Deadline: Sendable {
         return !sleeper.isFinished && instant > now && instant <= now + timeout + slack
     }
 
+    /// Waits for it. The guarded work and this wait start together; when the machine
+    /// started them more than a tick late (a starved thread pool), the limit counts from
+    /// now, so the delay before any work ran does not use up the work's time. A deadline
+    /// the body already moved is left as it is.
     func wait() async throws {
+        timer.restart(sleeper, at: ContinuousClock.now + timeout)
         try await timer.wait(sleeper)
     }
 }
@@ -133,6 +140,13 @@ public final class DeadlineTimer: Sendable {
         }
     }
 
+    /// Moves `sleeper` to `deadline` if that is more than a tick later and nothing moved
+    /// it yet (see `Deadline.wait()`).
+    func restart(_ sleeper: Sleeper, at deadline: ContinuousClock.Instant) {
+        guard sleeper.restart(at: deadline, ifLaterThan: tick) else { return }
+        enqueue(sleeper, at: deadline, newSleeper: false)
+    }
+
     /// Gives `sleeper` a new deadline (its older heap entry is skipped when it comes up);
     /// false when it already fired or was cancelled.
     func move(_ sleeper: Sleeper, to deadline: ContinuousClock.Instant) -> Bool {
@@ -196,11 +210,12 @@ final class Sleeper: Sendable {
         case finished(cancelled: Bool)
     }
 
-    /// The phase and the deadline, under one lock: a move and a fire cannot interleave.
-    private let state: Mutex<(phase: Phase, deadline: ContinuousClock.Instant)>
+    /// The phase, the deadline and whether it was moved, under one lock: a move and a
+    /// fire cannot interleave.
+    private let state: Mutex<(phase: Phase, deadline: ContinuousClock.Instant, moved: Bool)>
 
     init(deadline: ContinuousClock.Instant) {
-        state = Mutex((.pending, deadline))
+        state = Mutex((.pending, deadline, false))
     }
 
     var deadline: ContinuousClock.Instant { state.withLock { $0.deadline } }
@@ -209,6 +224,18 @@ final class Sleeper: Sendable {
     func setDeadline(_ deadline: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
             if case .finished = state.phase { return false }
+            state.deadline = deadline
+            state.moved = true
+            return true
+        }
+    }
+
+    /// Sets `deadline` if the sleep is not over, was never moved, and `deadline` is more
+    /// than `margin` later than the current one; true if set.
+    func restart(at deadline: ContinuousClock.Instant, ifLaterThan margin: Duration) -> Bool {
+        state.withLock { state in
+            if case .finished = state.phase { return false }
+            guard !state.moved, deadline > state.deadline + margin else { return false }
             state.deadline = deadline
             return true
         }

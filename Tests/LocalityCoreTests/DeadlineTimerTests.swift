@@ -71,11 +71,12 @@ import Testing
 
     @Test func aMovedDeadlineFiresAtItsNewTimeAndIsTheEnclosingOne() async throws {
         // Moved later: the body finishes before the new deadline although the first passed.
-        let value = try await withDeadline(.milliseconds(20), onTimeout: { Late() }) { deadline in
+        let value = try await withDeadline(.seconds(20), onTimeout: { Late() }) { deadline in
             #expect(Deadline.enclosing === deadline)
-            #expect(deadline.covers(.milliseconds(20)))
+            #expect(deadline.covers(.seconds(20)))
             #expect(deadline.covers(.seconds(60), slack: .zero))
-            deadline.move(after: .seconds(30))
+            #expect(deadline.move(after: .milliseconds(20)))
+            #expect(deadline.move(after: .seconds(30)))
             #expect(!deadline.covers(.seconds(1)))
             try await Task.sleep(for: .milliseconds(60))
             return 7
