@@ -94,8 +94,6 @@ final class IdempotencyLedger: Sendable {
         try await loader()
     }
 
-    var count: Int { state.withLock { $0.entries.count } }
-
     /// What a call retried under `key` should answer; `fingerprint` identifies the call.
     func lookup(_ key: String, fingerprint: UInt64) -> Lookup {
         let cutoff = now() - settings.window.nanoseconds / 1_000_000

@@ -90,7 +90,7 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
         var value = initial
         if let bytes = stored.value {
             let record = try StoredRecord(bytes)
-            value = try record.value.map { try BinaryDecoder().decode(Value.self, from: Array($0)) } ?? initial
+            value = try Self.decode(record) ?? initial
             ledger?.load(record.ledger)
         }
         let delta = record.withLock { record in
@@ -191,7 +191,12 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// The value in a stored record as `PersistentState` wrote it (nil for a record that
     /// holds no value), for code that reads the store directly (checks, tools).
     public static func value(fromStored bytes: [UInt8]) throws -> Value? {
-        try StoredRecord(bytes).value.map { try BinaryDecoder().decode(Value.self, from: Array($0)) }
+        try decode(StoredRecord(bytes))
+    }
+
+    /// The value a record holds, nil when it holds none.
+    private static func decode(_ record: StoredRecord) throws -> Value? {
+        try record.value.map { try BinaryDecoder().decode(Value.self, from: Array($0)) }
     }
 
     private func guarded(_ operation: @Sendable () async throws -> ETag) async throws -> ETag {
