@@ -93,11 +93,23 @@ import Testing
             }
             #expect(sawLeft)
             var seen: [String: MemberStatus] = [:]
+            var declaredGone: Set<String> = []
             for await case .statusChanged(let state, _) in events {
                 seen[state.id.name] = state.status
+                if state.id.name != "n3", state.status == .dead || state.status == .left { declaredGone.insert(state.id.name) }
                 if seen["n3"] == .left { break }
             }
-            #expect(seen == ["n1": .alive, "n2": .alive, "n3": .left])
+            // A survivor may be suspected for a moment when the test machine starves the
+            // thread pool (a CI run saw n2 suspect); it must never be declared dead or left,
+            // and the view must settle on both alive.
+            #expect(seen["n3"] == .left && seen["n1"] == .alive)
+            #expect(seen["n2"] == .alive || seen["n2"] == .suspect, "\(seen)")
+            #expect(declaredGone.isEmpty, "\(declaredGone)")
+            let settled = await eventually(within: 10) {
+                let view = await statuses(nodes[0])
+                return view["n1"] == .alive && view["n2"] == .alive && view["n3"] == .left
+            }
+            #expect(settled)
             #expect(await intruder.members().count == 1)
             for node in nodes.prefix(2) { #expect(await statuses(node)["intruder"] == nil) }
             for group in groups { await group.triggerGracefulShutdown() }
