@@ -52,10 +52,35 @@ public actor SQLiteStateStore: StateStore {
     }
 
     /// Opens (creating when needed) the store at `path` and prepares its table.
+    ///
+    /// Several processes may open one new file at once (nodes sharing a store on one
+    /// host): switching it to WAL can fail with SQLITE_BUSY without waiting for the busy
+    /// timeout, so a busy preparation is retried, with a short jittered pause, until
+    /// `settings.busyTimeout` has passed.
     public static func open(
         path: String, settings: SQLiteStoreSettings = SQLiteStoreSettings(),
         logger: Logger = Logger(label: "locality.storage.sqlite")
     ) async throws -> SQLiteStateStore {
+        let giveUp = ContinuousClock.now + settings.busyTimeout
+        while true {
+            do {
+                return try await openOnce(path: path, settings: settings, logger: logger)
+            } catch let error as SQLiteError where Self.isBusy(error) && ContinuousClock.now < giveUp {
+                logger.debug("SQLite file busy while opening; retrying", metadata: ["path": "\(path)", "error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 10...60)))
+            }
+        }
+    }
+
+    /// Whether `error` means another connection holds a lock the preparation needs.
+    static func isBusy(_ error: SQLiteError) -> Bool {
+        switch error.reason {
+        case .busy, .busyInRecovery, .busyInSnapshot, .busyTimeout, .locked: true
+        default: false
+        }
+    }
+
+    private static func openOnce(path: String, settings: SQLiteStoreSettings, logger: Logger) async throws -> SQLiteStateStore {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         do {
             _ = try await writer.query("PRAGMA busy_timeout=\(settings.busyTimeoutMilliseconds)")

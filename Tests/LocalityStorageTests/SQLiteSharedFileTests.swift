@@ -36,4 +36,24 @@ struct SQLiteSharedFileTests {
         try await first.close()
         try await second.close()
     }
+
+    @Test("six stores opening one new file at the same moment (nodes starting together) all open; none fails with SQLITE_BUSY")
+    func storesOpenOneNewFileTogether() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for round in 0..<100 {
+            let path = directory.file("together-\(round).sqlite")
+            let outcomes = await withTaskGroup(of: Result<SQLiteStateStore, any Error>.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        do { return .success(try await SQLiteStateStore.open(path: path)) } catch { return .failure(error) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let failures = outcomes.compactMap { if case .failure(let error) = $0 { "\(error)" } else { nil } }
+            #expect(failures.isEmpty, "round \(round): \(failures)")
+            for case .success(let store) in outcomes { try await store.close() }
+        }
+    }
 }
