@@ -8,10 +8,11 @@ import SQLiteNIO
 /// `actor_state(kind, id, value BLOB, etag INTEGER)`.
 ///
 /// Group commit: writes (and deletes) wait in a bounded queue; one writer drains up to
-/// `maxBatchSize` of them into a single transaction and acknowledges each only after
-/// `COMMIT` returned, so the cost of the commit's fsync is shared by the whole batch.
-/// Writes that arrive while a transaction runs form the next batch. A conflicting write
-/// (stale etag) is refused inside the batch without aborting it; a failed transaction
+/// `maxBatchSize` of them (each key once) into a single statement, its own transaction
+/// (`SQLiteBatchStatement`: one trip to SQLite's thread per batch), and acknowledges each
+/// only after it returned, so the cost of the commit's fsync is shared by the whole batch.
+/// Writes that arrive while a batch commits form the next batch. A conflicting write
+/// (stale etag) is refused inside the batch without aborting it; a failed statement
 /// rolls back and fails every write of its batch.
 ///
 /// Reads use a second connection: WAL lets it read concurrently with the writer, and it
@@ -170,9 +171,7 @@ public actor SQLiteStateStore: StateStore {
     /// Commits batches until the queue is empty.
     private func drain() async {
         while !pending.isEmpty {
-            let count = min(pending.count, max(1, settings.maxBatchSize))
-            let batch = Array(pending.prefix(count))
-            pending.removeFirst(count)
+            let batch = takeBatch()
             inFlight = batch.count
             await commit(batch)
             inFlight = 0
@@ -183,25 +182,53 @@ public actor SQLiteStateStore: StateStore {
         for waiter in waiting { waiter.resume() }
     }
 
-    private func commit(_ batch: [PendingChange]) async {
-        var outcomes: [Outcome] = []
-        outcomes.reserveCapacity(batch.count)
-        do {
-            _ = try await writer.query("BEGIN IMMEDIATE")
-            for change in batch {
-                outcomes.append(try await apply(change))
+    /// The next batch: queued changes in order, at most `maxBatchSize`, each key at most
+    /// once (a second change of a key waits for the next batch, so it sees the first's
+    /// outcome); the rest stay queued in their order.
+    private func takeBatch() -> [PendingChange] {
+        let limit = max(1, settings.maxBatchSize)
+        var batch: [PendingChange] = []
+        var keys = Set<StateKey>()
+        var rest: [PendingChange] = []
+        for change in pending {
+            if batch.count < limit, keys.insert(change.key).inserted {
+                batch.append(change)
+            } else {
+                rest.append(change)
             }
-            _ = try await writer.query("COMMIT")
+        }
+        pending = rest
+        return batch
+    }
+
+    /// Commits `batch` with one statement (`SQLiteBatchStatement`): one trip to SQLite's
+    /// thread and one implicit transaction, whose commit is the batch's fsync. A delete of
+    /// a key expected absent writes nothing: it is checked against committed data.
+    private func commit(_ batch: [PendingChange]) async {
+        var outcomes: [StateKey: Outcome] = [:]
+        do {
+            let writes = batch.filter { !($0.value == nil && $0.ifMatch == .absent) }
+            for change in batch where change.value == nil && change.ifMatch == .absent {
+                let existing = try await reader.query("SELECT 1 FROM actor_state WHERE kind = ?1 AND id = ?2", [.text(change.key.kind), .text(change.key.id)])
+                outcomes[change.key] = existing.isEmpty ? .applied(.absent) : Self.conflict(change)
+            }
+            if !writes.isEmpty {
+                let statement = SQLiteBatchStatement(writes.map { ($0.key, $0.value, $0.ifMatch) })
+                let rows = try await writer.query(statement.sql, statement.binds)
+                for row in rows {
+                    guard let kind = row.column("kind")?.string, let id = row.column("id")?.string, let etag = row.column("etag")?.integer else { continue }
+                    outcomes[StateKey(kind: kind, id: id)] = .applied(ETag(Int64(etag)))
+                }
+                counters.transactions += 1
+            }
         } catch {
-            _ = try? await writer.query("ROLLBACK")
             let failure = LocalityError(.unavailable, "sqlite store \(path): transaction failed: \(error)")
             for change in batch { change.reply.resume(throwing: failure) }
             return
         }
-        counters.transactions += 1
         counters.largestBatch = max(counters.largestBatch, batch.count)
-        for (change, outcome) in zip(batch, outcomes) {
-            switch outcome {
+        for change in batch {
+            switch outcomes[change.key] ?? Self.conflict(change) {
             case .applied(let etag):
                 counters.committedWrites += 1
                 change.reply.resume(returning: etag)
@@ -212,36 +239,8 @@ public actor SQLiteStateStore: StateStore {
         }
     }
 
-    /// Applies one change inside the open transaction.
-    private func apply(_ change: PendingChange) async throws -> Outcome {
-        let kind = SQLiteData.text(change.key.kind)
-        let id = SQLiteData.text(change.key.id)
-        let rows: [SQLiteRow]
-        switch (change.value, change.ifMatch == .absent) {
-        case (let value?, true):
-            rows = try await writer.query(
-                "INSERT INTO actor_state (kind, id, value, etag) VALUES (?1, ?2, ?3, 1) ON CONFLICT (kind, id) DO NOTHING RETURNING etag",
-                [kind, id, .blob(ByteBuffer(bytes: value))]
-            )
-        case (let value?, false):
-            rows = try await writer.query(
-                "UPDATE actor_state SET value = ?3, etag = etag + 1 WHERE kind = ?1 AND id = ?2 AND etag = ?4 RETURNING etag",
-                [kind, id, .blob(ByteBuffer(bytes: value)), .integer(Int(change.ifMatch.rawValue))]
-            )
-        case (nil, true):
-            let existing = try await writer.query("SELECT etag FROM actor_state WHERE kind = ?1 AND id = ?2", [kind, id])
-            if existing.isEmpty { return .applied(.absent) }
-            rows = []
-        case (nil, false):
-            rows = try await writer.query(
-                "UPDATE actor_state SET value = NULL, etag = etag + 1 WHERE kind = ?1 AND id = ?2 AND etag = ?3 RETURNING etag",
-                [kind, id, .integer(Int(change.ifMatch.rawValue))]
-            )
-        }
-        if let etag = rows.first?.column("etag")?.integer {
-            return .applied(ETag(Int64(etag)))
-        }
-        return .conflict(LocalityError(.conflict, "state \(change.key): etag \(change.ifMatch) is stale"))
+    private static func conflict(_ change: PendingChange) -> Outcome {
+        .conflict(LocalityError(.conflict, "state \(change.key): etag \(change.ifMatch) is stale"))
     }
 
     private static func closedError(_ path: String) -> LocalityError {

@@ -125,4 +125,64 @@ struct SQLiteGroupCommitTests {
         await #expect(throws: LocalityError.self) { try await store.write(Self.key(1), value: [1], ifMatch: .absent) }
         await #expect(throws: LocalityError.self) { try await store.read(Self.key(1)) }
     }
+
+    /// Every kind of change at once, so that most share a batch: each keeps the outcome it
+    /// has alone (`StateStoreContractTests`), and of two writers racing from one version
+    /// exactly one wins, with its value stored.
+    @Test("one batch of mixed changes: inserts, updates and deletes each pass or fail their etag check on their own")
+    func mixedBatchKeepsEachOutcome() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await SQLiteStateStore.open(path: directory.file("state.sqlite"))
+        func key(_ name: String) -> StateKey { StateKey(kind: "k", id: name) }
+        let existing = ["upd-ok", "upd-stale", "ins-existing", "del-ok", "del-stale", "del-absent-existing", "race"]
+        for name in existing { _ = try await store.write(key(name), value: Array(name.utf8), ifMatch: .absent) }
+
+        enum Expect: Equatable { case etag(ETag), conflict }
+        let changes: [(String, [UInt8]?, ETag, Expect)] = [
+            ("ins-new", [1], .absent, .etag(ETag(1))),
+            ("ins-existing", [2], .absent, .conflict),
+            ("upd-ok", [3], ETag(1), .etag(ETag(2))),
+            ("upd-stale", [4], ETag(7), .conflict),
+            ("upd-missing", [5], ETag(3), .conflict),
+            ("del-ok", nil, ETag(1), .etag(ETag(2))),
+            ("del-stale", nil, ETag(4), .conflict),
+            ("del-absent-missing", nil, .absent, .etag(.absent)),
+            ("del-absent-existing", nil, .absent, .conflict),
+        ]
+        let outcomes = await withTaskGroup(of: (String, Expect).self) { group in
+            for (name, value, ifMatch, _) in changes {
+                group.addTask {
+                    do {
+                        if let value { return (name, .etag(try await store.write(key(name), value: value, ifMatch: ifMatch))) }
+                        return (name, .etag(try await store.delete(key(name), ifMatch: ifMatch)))
+                    } catch let error as LocalityError where error.code == .conflict {
+                        return (name, .conflict)
+                    } catch {
+                        return (name, .etag(ETag(-1)))
+                    }
+                }
+            }
+            for racer in 0..<2 {
+                group.addTask {
+                    do { return ("race-\(racer)", .etag(try await store.write(key("race"), value: [UInt8(100 + racer)], ifMatch: ETag(1)))) }
+                    catch { return ("race-\(racer)", .conflict) }
+                }
+            }
+            return await group.reduce(into: [String: Expect]()) { $0[$1.0] = $1.1 }
+        }
+        for (name, _, _, expected) in changes { #expect(outcomes[name] == expected, "\(name)") }
+        let raceWinners = (0..<2).filter { outcomes["race-\($0)"] == .etag(ETag(2)) }
+        #expect(raceWinners.count == 1, "race: \(String(describing: outcomes["race-0"])) / \(String(describing: outcomes["race-1"]))")
+        if let winner = raceWinners.first {
+            #expect(try await store.read(key("race")) == VersionedValue(value: [UInt8(100 + winner)], etag: ETag(2)))
+        }
+        #expect(try await store.read(key("upd-ok")) == VersionedValue(value: [3], etag: ETag(2)))
+        #expect(try await store.read(key("upd-stale")) == VersionedValue(value: Array("upd-stale".utf8), etag: ETag(1)))
+        #expect(try await store.read(key("upd-missing")) == VersionedValue(value: nil, etag: .absent))
+        #expect(try await store.read(key("del-ok")) == VersionedValue(value: nil, etag: ETag(2)))
+        #expect(try await store.read(key("ins-new")) == VersionedValue(value: [1], etag: ETag(1)))
+        #expect(try await store.read(key("ins-existing")) == VersionedValue(value: Array("ins-existing".utf8), etag: ETag(1)))
+        try await store.close()
+    }
 }
