@@ -116,6 +116,21 @@ public final class Router: TransportHandler {
         try await route(RoutedEnvelope(hops: 0, key: key, body: body), deadline: deadline)
     }
 
+    /// Runs `body` here when this node owns `key` in its current view: a caller's shortcut
+    /// for a request it would route to itself, without encoding it into an envelope.
+    /// Returns nil when another node owns the key, or when `body` failed with an error the
+    /// router retries (`not_owner`, a retryable `unavailable`): then route the request
+    /// with `handleOrForward`, which counts from there.
+    public func runIfLocalOwner<T: Sendable>(key: String, _ body: () async throws -> T) async throws -> T? {
+        guard resolver.owner(of: key) == local else { return nil }
+        counters.withLock { $0.handledLocally += 1 }
+        do {
+            return try await body()
+        } catch let error as LocalityError where isRetryable(error) {
+            return nil
+        }
+    }
+
     /// Routes a request for `key` to the node `resolve` names (directory-backed placement)
     /// instead of the ring owner. `resolve` is asked again before each retry, with the node
     /// whose attempt failed (`not_owner` or unreachable), so it can drop a stale cached

@@ -84,3 +84,28 @@ struct DirectRoutingTests {
         await transport.shutdown()
     }
 }
+
+@Suite("Running a request here when this node owns its key")
+struct LocalOwnerShortcutTests {
+    @Test func theOwnerRunsTheBodyOthersAndRetryableFailuresRouteInstead() async throws {
+        let resolver = RingOwnerResolver()
+        let nodes = try await TestCluster.start(names: ["r1", "r2"], resolvers: { _ in resolver })
+        resolver.update(TestCluster.members(nodes))
+        let router = nodes[0].router
+        let mine = try #require((0..<100).map { "user-\($0)" }.first { resolver.owner(of: $0) == nodes[0].id })
+        let theirs = try #require((0..<100).map { "user-\($0)" }.first { resolver.owner(of: $0) == nodes[1].id })
+
+        #expect(try await router.runIfLocalOwner(key: mine, { "ran" }) == "ran")
+        #expect(router.stats.handledLocally == 1)
+        let ran = Mutex(false)
+        #expect(try await router.runIfLocalOwner(key: theirs, { ran.withLock { $0 = true }; return "ran" }) == nil)
+        #expect(!ran.withLock { $0 })
+        // A failure the router would retry hands the request back to routing ...
+        #expect(try await router.runIfLocalOwner(key: mine, { () throws -> String in throw LocalityError(.notOwner, "moved") }) == nil)
+        // ... any other failure is the answer.
+        await #expect(throws: LocalityError.self) {
+            try await router.runIfLocalOwner(key: mine, { () throws -> String in throw LocalityError(.badRequest, "bad") })
+        }
+        for node in nodes { await node.transport.shutdown() }
+    }
+}

@@ -28,6 +28,10 @@ extension ClusterSystem: ActorInvoker {
         let link = link.withLock { $0 }
         return try await Self.within(timeout, call: "\(message.id).\(message.method)") {
             guard let link else { return try await self.handleJSON(message).result() }
+            // The owner is this node: no envelope, no encoding (a retryable failure routes).
+            if link.placement == nil, let reply = try await link.router.runIfLocalOwner(key: message.id.routingKey, { try await self.handleJSON(message) }) {
+                return try reply.result()
+            }
             let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
             let reply = try await link.send(message.id, body: ByteBuffer(bytes: message.encoded()), deadline: deadline) { [catalog = self.catalog] in
                 catalog.liveCount
