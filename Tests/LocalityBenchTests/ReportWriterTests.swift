@@ -14,12 +14,14 @@ import Testing
     }
 
     static func result(_ system: String, throughput: Double, p99: Double) -> SystemResult {
-        SystemResult(
+        var result = SystemResult(
             system: system, store: system == "locality" ? "sqlite" : system, durability: "d", throughputRPS: throughput,
             p50: p99 / 4, p99: p99, p999: p99 * 2, latencyAtRPS: 500, errors: 0, correct: true, verifiedKeys: 10, mismatches: 0,
             problems: [], closedLoop: figures(throughput, p99: p99 * 3),
             fixedRate: [figures(500, p99: p99, offered: 500), figures(min(throughput, 4_000), p99: p99 * 5, offered: 4_000)]
         )
+        result.front = system == "locality" ? BenchAPI.gateway.rawValue : BenchAPI.benchFront.rawValue
+        return result
     }
 
     static func report() -> StatefulReport {
@@ -32,6 +34,7 @@ import Testing
                 "redis": result("redis", throughput: 10_000, p99: 1),
             ]
         )
+        report.pinning = "servers on CPU 0, load generator on CPU 1: test"
         report.computeRatios()
         return report
     }
@@ -55,15 +58,27 @@ import Testing
             #expect(locality[key] != nil, "missing \(key)")
         }
         #expect(locality["correct"] as? Bool == true)
+        #expect(locality["front"] as? String == "gateway")
+        #expect((systems["postgres"] as? [String: Any])?["front"] as? String == "bench-front")
+        #expect(object["pinning"] as? String == "servers on CPU 0, load generator on CPU 1: test")
     }
 
     @Test func tableHasOneRowPerSystemInOrder() {
         let table = MarkdownTable.render(Self.report(), order: ["locality", "postgres", "redis"])
         let rows = table.split(separator: "\n").filter { $0.hasPrefix("| locality") || $0.hasPrefix("| postgres") || $0.hasPrefix("| redis") }
         #expect(rows.count == 3 + 6)  // summary rows + 2 fixed-rate rows each
-        #expect(rows[0].hasPrefix("| locality | sqlite | 20000 | 0.125 | 0.5 | 1 | 500 | 0 | yes | 10 / 0.1 | 2 / 0.5 |"))
-        #expect(rows[1].hasPrefix("| postgres"))
+        #expect(rows[0].hasPrefix("| locality | sqlite | gateway | 20000 | 0.125 | 0.5 | 1 | 500 | 0 | yes | 10 / 0.1 | 2 / 0.5 |"))
+        #expect(rows[1].hasPrefix("| postgres | postgres | bench-front |"))
         #expect(rows[2].hasPrefix("| redis"))
+    }
+
+    @Test func tableSaysHowTheCPUsWereShared() {
+        var report = Self.report()
+        report.generatorCPUSeconds = 3
+        report.wallSeconds = 10
+        #expect(MarkdownTable.render(report, order: ["locality"]).contains("CPU pinning: servers on CPU 0, load generator on CPU 1: test."))
+        report.pinning = nil
+        #expect(MarkdownTable.render(report, order: ["locality"]).contains("on the same cores as the servers"))
     }
 
     @Test func svgIsWellFormedWithOneLinePerSystem() throws {

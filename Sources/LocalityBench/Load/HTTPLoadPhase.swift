@@ -3,10 +3,14 @@ import LocalityCore
 import NIOCore
 import NIOHTTP1
 
-/// One load phase against a bench server's HTTP front: `connections` workers, each with
-/// its own keep-alive connection and seeded request stream (key, read or write, delta).
+/// One load phase against a system's HTTP front (`api` says which: the bench front or a
+/// node's gateway): `connections` workers, each with its own keep-alive connection and
+/// seeded request stream (key, read or write, delta).
 public struct HTTPLoadPhase: Sendable {
+    /// The port the load goes to, on 127.0.0.1.
     public var port: Int
+    /// How requests are shaped for that port.
+    public var api: BenchAPI
     public var schedule: LoadSchedule
     public var duration: Duration
     public var connections: Int
@@ -14,8 +18,12 @@ public struct HTTPLoadPhase: Sendable {
     /// Mixed into the seeds so phases draw different streams.
     public var phaseIndex: Int
 
-    public init(port: Int, schedule: LoadSchedule, duration: Duration, connections: Int, workload: WorkloadSettings, phaseIndex: Int) {
+    public init(
+        port: Int, api: BenchAPI = .benchFront, schedule: LoadSchedule, duration: Duration, connections: Int, workload: WorkloadSettings,
+        phaseIndex: Int
+    ) {
         self.port = port
+        self.api = api
         self.schedule = schedule
         self.duration = duration
         self.connections = connections
@@ -43,6 +51,7 @@ public struct HTTPLoadPhase: Sendable {
         let tickets = loop.ticketCount > 0 ? TicketDispenser(limit: loop.ticketCount) : nil
         let workload = self.workload
         let port = self.port
+        let api = self.api
         let phaseIndex = self.phaseIndex
         var total = WorkerTally()
         var ledger = AckLedger(keys: workload.keys)
@@ -62,9 +71,10 @@ public struct HTTPLoadPhase: Sendable {
                         if !connection.isActive, let fresh = try? await HTTPClientConnection.connect(host: "127.0.0.1", port: port) {
                             connection = fresh
                         }
-                        let path = isWrite ? "/v1/sessions/\(WorkloadSettings.keyName(key))/moves" : "/v1/sessions/\(WorkloadSettings.keyName(key))"
+                        let name = WorkloadSettings.keyName(key)
+                        let request = isWrite ? api.move(key: name, delta: delta) : api.read(key: name)
                         let reply = try? await connection.send(
-                            isWrite ? .POST : .GET, path, json: isWrite ? ByteBuffer(string: "{\"delta\":\(delta)}") : nil
+                            request.method == .POST ? .POST : .GET, request.path, json: request.body.map { ByteBuffer(string: $0) }
                         )
                         let succeeded = reply?.status == 200
                         if isWrite {

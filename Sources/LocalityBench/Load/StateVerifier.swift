@@ -41,9 +41,8 @@ public struct StateVerifier: Sendable {
                     var key = worker
                     while key < keys {
                         let name = WorkloadSettings.keyName(key)
-                        if !connection.isActive { connection = try await HTTPClientConnection.connect(host: "127.0.0.1", port: port) }
-                        let served = try? await Self.read(connection, "/v1/sessions/\(name)")
-                        let stored = try? await Self.read(connection, "/v1/stored/\(name)")
+                        let served = await Self.read(&connection, port: port, "/v1/sessions/\(name)")
+                        let stored = await Self.read(&connection, port: port, "/v1/stored/\(name)")
                         verdict.keysChecked += 1
                         if let served, let stored {
                             if served != stored || !ledger.accepts(score: stored.score, key: key) {
@@ -71,6 +70,20 @@ public struct StateVerifier: Sendable {
             }
             return total
         }
+    }
+
+    /// Reads `path` (a GET: safe to repeat), up to `attempts` times, on a fresh connection
+    /// after a failure: a reply lost to a stall of the machine is not a wrong state. Nil
+    /// when every attempt failed.
+    static func read(_ connection: inout HTTPClientConnection, port: Int, _ path: String, attempts: Int = 3) async -> SessionState? {
+        for attempt in 1...attempts {
+            if !connection.isActive || attempt > 1, let fresh = try? await HTTPClientConnection.connect(host: "127.0.0.1", port: port) {
+                await connection.close()
+                connection = fresh
+            }
+            if let state = try? await read(connection, path) { return state }
+        }
+        return nil
     }
 
     static func read(_ connection: HTTPClientConnection, _ path: String) async throws -> SessionState {

@@ -1,16 +1,27 @@
 import Foundation
 import LocalityCore
 
-/// A bench server the benchmark drives: which system, its HTTP port, and what backs it.
+/// A bench server the benchmark drives: which system, where its load goes and how it is
+/// shaped, where it is verified, and what backs it.
 public struct BenchTarget: Sendable {
     public var system: BenchSystem
+    /// The port of the shared bench front (`BenchHTTPFront`): the verifier reads
+    /// `/v1/sessions` and `/v1/stored` there.
     public var port: Int
+    /// The port the load goes to: `port` for the bench front, the node's gateway port for
+    /// the gateway.
+    public var loadPort: Int
+    /// How the load's requests are shaped for `loadPort`.
+    public var api: BenchAPI
     public var store: String
     public var durability: String
 
-    public init(system: BenchSystem, port: Int, store: String, durability: String) {
+    /// A target; without `loadPort` the load goes to `port` as well.
+    public init(system: BenchSystem, port: Int, store: String, durability: String, loadPort: Int? = nil, api: BenchAPI = .benchFront) {
         self.system = system
         self.port = port
+        self.loadPort = loadPort ?? port
+        self.api = api
         self.store = store
         self.durability = durability
     }
@@ -65,6 +76,7 @@ public struct StatefulBenchmark: Sendable {
         var phaseIndex = 0
         for target in targets {
             var ledger = AckLedger(keys: settings.workload.keys)
+            progress("\(target.system.rawValue): load through the \(target.api.rawValue) on 127.0.0.1:\(target.loadPort)")
             progress("\(target.system.rawValue): warm-up \(settings.warmupSeconds) s")
             let warmup = try await phase(target, .closedLoop, settings.warmupSeconds, &phaseIndex).run(chooser: chooser)
             ledger.add(warmup.ledger)
@@ -92,13 +104,15 @@ public struct StatefulBenchmark: Sendable {
             progress("\(target.system.rawValue): verifying \(settings.workload.keys) keys")
             let verdict = try await StateVerifier(port: target.port).verify(ledger: ledgers[index])
             let headline = fixed[index].first ?? closed[index]
-            results.append(SystemResult(
+            var result = SystemResult(
                 system: target.system.rawValue, store: target.store, durability: target.durability,
                 throughputRPS: closed[index].throughputRPS, p50: headline.p50, p99: headline.p99, p999: headline.p999,
                 latencyAtRPS: headline.offeredRPS ?? closed[index].throughputRPS, errors: errors[index],
                 correct: verdict.correct, verifiedKeys: verdict.keysChecked, mismatches: verdict.mismatches + verdict.unreadable,
                 problems: verdict.examples, closedLoop: closed[index], fixedRate: fixed[index]
-            ))
+            )
+            result.front = target.api.rawValue
+            results.append(result)
         }
         return results
     }
@@ -106,7 +120,7 @@ public struct StatefulBenchmark: Sendable {
     private func phase(_ target: BenchTarget, _ schedule: LoadSchedule, _ seconds: Double, _ index: inout Int) -> HTTPLoadPhase {
         index += 1
         return HTTPLoadPhase(
-            port: target.port, schedule: schedule, duration: .nanoseconds(Int64(seconds * 1e9)),
+            port: target.loadPort, api: target.api, schedule: schedule, duration: .nanoseconds(Int64(seconds * 1e9)),
             connections: settings.connections, workload: settings.workload, phaseIndex: index
         )
     }

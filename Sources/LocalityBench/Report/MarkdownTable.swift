@@ -5,16 +5,19 @@ public enum MarkdownTable {
         var lines: [String] = []
         lines.append("`\(report.command)` — \(report.date); \(report.workload.keys) keys, \(report.workload.skew.rawValue), write ratio \(format(report.workload.writeRatio)), \(report.connections) connections.")
         if let generator = report.generatorCPUSeconds, let wall = report.wallSeconds {
-            lines.append("Load generator: \(format(generator)) CPU-seconds over \(format(wall)) s of measurement, on the same cores as the servers.")
+            let cores = report.pinning.map { ". CPU pinning: \($0)." } ?? ", on the same cores as the servers."
+            lines.append("Load generator: \(format(generator)) CPU-seconds over \(format(wall)) s of measurement\(cores)")
+        } else if let pinning = report.pinning {
+            lines.append("CPU pinning: \(pinning).")
         }
         lines.append("")
-        lines.append("| system | store | max throughput (req/s) | p50 ms | p99 ms | p99.9 ms | at req/s | errors | correct | × postgres (thr / p99) | × redis (thr / p99) | server CPU-s |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---:|")
+        lines.append("| system | store | front | max throughput (req/s) | p50 ms | p99 ms | p99.9 ms | at req/s | errors | correct | × postgres (thr / p99) | × redis (thr / p99) | server CPU-s |")
+        lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---:|")
         for name in order {
             guard let result = report.systems[name] else { continue }
             let postgres = ratioPair(result.throughputRatioVsPostgres, result.p99RatioVsPostgres)
             let redis = ratioPair(result.throughputRatioVsRedis, result.p99RatioVsRedis)
-            lines.append("| \(name) | \(result.store) | \(format(result.throughputRPS)) | \(format(result.p50)) | \(format(result.p99)) | \(format(result.p999)) | \(format(result.latencyAtRPS)) | \(result.errors) | \(result.correct ? "yes" : "**no**") | \(postgres) | \(redis) | \(result.serverCPUSeconds.map(format) ?? "—") |")
+            lines.append("| \(name) | \(result.store) | \(result.front ?? "—") | \(format(result.throughputRPS)) | \(format(result.p50)) | \(format(result.p99)) | \(format(result.p999)) | \(format(result.latencyAtRPS)) | \(result.errors) | \(result.correct ? "yes" : "**no**") | \(postgres) | \(redis) | \(result.serverCPUSeconds.map(format) ?? "—") |")
         }
         lines.append("")
         lines.append("Throughput vs offered load (fixed rate, latency from the intended start):")

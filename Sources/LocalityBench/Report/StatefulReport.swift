@@ -80,6 +80,9 @@ public struct SystemResult: Codable, Sendable, Equatable {
     public var p99RatioVsRedis: Double?
     /// CPU seconds (user + system) the system's bench-server process used over the run.
     public var serverCPUSeconds: Double?
+    /// Which HTTP front the load went through (`BenchAPI.rawValue`): `gateway` (a
+    /// Locality node's gateway) or `bench-front` (the shared bench front).
+    public var front: String?
 
     public init(
         system: String, store: String, durability: String, throughputRPS: Double, p50: Double, p99: Double, p999: Double,
@@ -118,6 +121,7 @@ public struct SystemResult: Codable, Sendable, Equatable {
         case throughputRatioVsRedis = "throughput_ratio_vs_redis"
         case p99RatioVsRedis = "p99_ratio_vs_redis"
         case serverCPUSeconds = "server_cpu_s"
+        case front
     }
 }
 
@@ -134,6 +138,9 @@ public struct StatefulReport: Codable, Sendable, Equatable {
     public var generatorCPUSeconds: Double?
     /// Wall-clock seconds of the run.
     public var wallSeconds: Double?
+    /// What was done to keep the load generator off the servers' CPU (which processes went
+    /// to which CPU, and how), or why nothing was.
+    public var pinning: String?
 
     public init(date: String, command: String, durationSeconds: Double, connections: Int, workload: WorkloadSettings, note: String, systems: [String: SystemResult]) {
         self.date = date
@@ -150,6 +157,7 @@ public struct StatefulReport: Codable, Sendable, Equatable {
         case durationSeconds = "duration_s"
         case generatorCPUSeconds = "generator_cpu_s"
         case wallSeconds = "wall_s"
+        case pinning
     }
 
     /// Fills the ratio fields of every system against postgres and redis (when they ran).

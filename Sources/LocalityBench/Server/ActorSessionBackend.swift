@@ -27,6 +27,12 @@ public final class ActorSessionBackend: SessionBackend {
     }
 
     public func stored(key: String) async throws -> SessionState {
+        try await Self.stored(key: key, in: store)
+    }
+
+    /// The state of session `key` as `store` holds it (zero when never written), decoded
+    /// the way `PersistentState` stores it.
+    public static func stored(key: String, in store: any StateStore) async throws -> SessionState {
         let stored = try await store.read(StateKey(kind: GameSession.kind, id: key))
         guard let bytes = stored.value else { return SessionState() }
         return try PersistentState<SessionState>.value(fromStored: bytes) ?? SessionState()

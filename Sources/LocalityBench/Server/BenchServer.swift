@@ -32,20 +32,11 @@ public enum BenchServer {
     ) async throws -> any SessionBackend {
         switch system {
         case .locality, .localityPostgres:
-            let usePostgres =
-                system == .localityPostgres || localityStore == .postgres || (localityStore == .auto && postgresURL != nil)
-            if usePostgres {
-                guard let postgresURL else { throw LocalityError(.badRequest, "set LOCALITY_POSTGRES_URL for the postgres store") }
-                let url = try PostgresURL(postgresURL)
-                try await PostgresAdmin.execute(["DROP TABLE IF EXISTS \(unescaped: actorStateTable)"], url: url)
-                var settings = PostgresStoreSettings()
-                settings.table = actorStateTable
+            if localityUsesPostgres(system: system, localityStore: localityStore, postgresURL: postgresURL) {
+                let location = try await freshActorStateLocation(postgresURL: postgresURL)
                 var logger = Logger(label: "locality.storage.postgres")
                 logger.logLevel = .error
-                let store = try await PostgresStateStore.open(
-                    host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
-                    settings: settings, logger: logger
-                )
+                let store = try await location.open(logger: logger)
                 return try ActorSessionBackend(store: store, storeName: "postgres")
             }
             let store = try await SQLiteStateStore.open(path: directory + "/state.sqlite")

@@ -19,10 +19,20 @@ final class BenchServerChild {
         self.fields = fields
     }
 
-    static func start(_ arguments: [String], clusterKey: [UInt8]? = nil, environment extra: [String: String] = [:]) throws -> BenchServerChild {
+    /// Starts this binary with `arguments`; with `pin`, through `taskset -c cpu` (which execs
+    /// it: the child's pid is the program's, and every thread it starts runs on `cpu`).
+    static func start(
+        _ arguments: [String], clusterKey: [UInt8]? = nil, environment extra: [String: String] = [:], pin: (taskset: String, cpu: Int)? = nil
+    ) throws -> BenchServerChild {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = arguments
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        if let pin {
+            process.executableURL = URL(fileURLWithPath: pin.taskset)
+            process.arguments = ["-c", String(pin.cpu), executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         if let clusterKey { environment["LOCALITY_CLUSTER_KEY"] = ClusterKeyHex.encode(clusterKey) }
         environment.merge(extra) { _, new in new }

@@ -4,11 +4,13 @@ import LocalityBench
 import NIOCore
 import NIOPosix
 
-/// `locality bench stateful`: the same HTTP service (a game session per key: read the
-/// state, apply a move or derive a view) implemented three ways — Locality actors
-/// holding the state, stateless over PostgreSQL, stateless over Redis — each in its own
-/// child process, driven by one load generator in this process: closed-loop maximum
-/// throughput, then fixed offered loads, then a correctness check of every key.
+/// `locality bench stateful`: the same service (a game session per key: read the state,
+/// apply a move or derive a view) implemented several ways — Locality actors holding the
+/// state (a real `LocalityNode` behind its HTTP gateway, on SQLite or PostgreSQL),
+/// stateless over PostgreSQL, stateless over Redis — each in its own child process, driven
+/// by one load generator in this process: closed-loop maximum throughput, then fixed
+/// offered loads, then a correctness check of every key. With `--pin` (the default when
+/// possible) the servers run on one CPU and the load generator on another.
 struct BenchStatefulCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stateful",
@@ -41,6 +43,12 @@ struct BenchStatefulCommand: AsyncParsableCommand {
 
     @Option(help: "Store of the locality system: sqlite (the embedded default), postgres, or auto (PostgreSQL when a PostgreSQL URL is known). locality-pg always uses PostgreSQL.")
     var localityStore: BenchServer.LocalityStore = .sqlite
+
+    @Option(help: "Front of the locality systems: gateway (a LocalityNode; the load goes through its HTTP gateway, POST /v1/actors/session/{key}/move|current) or bench (the shared bench front over an in-process ClusterSystem, as the baselines are served).")
+    var localityFront: BenchLocalityFront = .gateway
+
+    @Flag(inversion: .prefixedNo, help: "Servers (bench-server children, PostgreSQL, Redis) on one CPU and the load generator on another, with taskset. Default: on with 2 or more usable CPUs and taskset.")
+    var pin: Bool?
 
     @Option(help: "Directory for report.json, table.md and the SVG plots.")
     var out: String = "artifacts/bench-stateful"
@@ -83,23 +91,47 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let systemList = try parsedSystems()
         let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("bench stateful: \($0)\n".utf8)) }
+        let pinning = try StatefulPinning.decide(requested: pin)
         var services = systemList.filter { $0 == .postgres || $0 == .redis }.map(\.rawValue)
         let localityNeedsPostgres = systemList.contains(.localityPostgres) || (systemList.contains(.locality) && localityStore != .sqlite)
         if localityNeedsPostgres, !services.contains("postgres") { services.insert("postgres", at: 0) }
         let urls = try await ServiceURLs.resolve(services: services, log: log)
+        if services.contains("postgres") {
+            await pinning.pinService("postgres", ServiceProcesses.postgres(url: urls["LOCALITY_POSTGRES_URL"]), withChildren: true)
+        }
+        if services.contains("redis") {
+            await pinning.pinService("redis", ServiceProcesses.redis(url: urls["LOCALITY_REDIS_URL"]), withChildren: false)
+        }
+        do {
+            try await measure(systemList, urls: urls, pinning: pinning, log: log)
+        } catch {
+            await pinning.restore()
+            throw error
+        }
+    }
 
+    /// Starts a child per system, runs the benchmark, stops the children, gives the
+    /// services their CPUs back and writes the report.
+    private func measure(_ systemList: [BenchSystem], urls: [String: String], pinning: StatefulPinning, log: @escaping @Sendable (String) -> Void) async throws {
         var children: [BenchServerChild] = []
         defer { for child in children { child.stop() } }
         var targets: [BenchTarget] = []
         for system in systemList {
             let child = try BenchServerChild.start(
-                ["bench-server", "--system", system.rawValue, "--locality-store", localityStore.rawValue], environment: urls
+                ["bench-server", "--system", system.rawValue, "--locality-store", localityStore.rawValue, "--locality-front", localityFront.rawValue],
+                environment: urls, pin: pinning.childPin
             )
             children.append(child)
             let store = child.fields.first ?? system.rawValue
-            targets.append(BenchTarget(system: system, port: child.port, store: store, durability: Self.durability(system: system, store: store)))
-            log("\(system.rawValue) serving on 127.0.0.1:\(child.port) (store: \(store))")
+            let gateway = child.fields.first { $0.hasPrefix("gateway=") }.flatMap { Int($0.dropFirst("gateway=".count)) }
+            targets.append(BenchTarget(
+                system: system, port: child.port, store: store, durability: Self.durability(system: system, store: store),
+                loadPort: gateway, api: gateway == nil ? .benchFront : .gateway))
+            log("\(system.rawValue) serving on 127.0.0.1:\(child.port) (store: \(store)\(gateway.map { ", gateway 127.0.0.1:\($0)" } ?? ""))")
         }
+        pinning.childrenStarted(children.count)
+        await pinning.pinGenerator()
+        log("CPU pinning: \(pinning.summary)")
 
         var settings = StatefulBenchSettings()
         settings.duration = duration
@@ -120,17 +152,23 @@ struct BenchStatefulCommand: AsyncParsableCommand {
         }
         let wall = Date().timeIntervalSince(started)
         for child in children { child.stop() }
+        await pinning.restore()
 
         let formatter = ISO8601DateFormatter()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let placement = pinning.taskset == nil
+            ? "load generator (this process) and servers share the machine's \(cores) cores"
+            : "servers (bench-server children, PostgreSQL, Redis) on CPU \(pinning.serverCPU), load generator on CPU \(pinning.generatorCPU) of \(cores) (see pinning; the CPUs still share the last-level cache, memory bandwidth and the kernel's network work)"
         var report = StatefulReport(
             date: formatter.string(from: Date()),
             command: "locality " + CommandLine.arguments.dropFirst().joined(separator: " "),
             durationSeconds: duration, connections: connections, workload: settings.workload,
-            note: "load generator (this process) and servers share the machine's \(ProcessInfo.processInfo.activeProcessorCount) cores; p50/p99/p999 are measured at latency_at_rps offered (fixed rate, from intended start), throughput_rps is the closed-loop maximum",
+            note: "\(placement); p50/p99/p999 are measured at latency_at_rps offered (fixed rate, from intended start), throughput_rps is the closed-loop maximum",
             systems: Dictionary(uniqueKeysWithValues: results.map { ($0.system, $0) })
         )
         report.generatorCPUSeconds = (generatorCPU * 100).rounded() / 100
         report.wallSeconds = (wall * 10).rounded() / 10
+        report.pinning = pinning.summary
         report.computeRatios()
         let order = systemList.map(\.rawValue)
         try writeArtifacts(report, order: order)
