@@ -1,3 +1,4 @@
+import Distributed
 import LocalityActors
 import LocalityCore
 import LocalityStorage
@@ -43,5 +44,86 @@ private final class RefusingStore: StateStore {
         let reader = PersistentState(key: StateKey(kind: "k", id: "1"), store: store, initial: [Int]())
         try await reader.read()
         #expect(reader.value == [1, 4] && reader.etag == state.etag)
+    }
+}
+
+/// A store that answers a write with `outcome_unknown`, after committing it or not.
+private final class UncertainStore: StateStore {
+    enum Mode: UInt8 { case answer = 0, commitThenUnknown = 1, unknownWithoutCommit = 2 }
+    let inner = MemoryStateStore()
+    let mode = Atomic<UInt8>(Mode.answer.rawValue)
+
+    func read(_ key: StateKey) async throws -> VersionedValue { try await inner.read(key) }
+
+    func write(_ key: StateKey, value: [UInt8], ifMatch: ETag) async throws -> ETag {
+        switch Mode(rawValue: mode.load(ordering: .relaxed)) ?? .answer {
+        case .answer: return try await inner.write(key, value: value, ifMatch: ifMatch)
+        case .commitThenUnknown:
+            _ = try await inner.write(key, value: value, ifMatch: ifMatch)
+            throw LocalityError(.outcomeUnknown, "the store stopped answering after the commit")
+        case .unknownWithoutCommit:
+            throw LocalityError(.outcomeUnknown, "the store stopped answering before the commit")
+        }
+    }
+
+    func delete(_ key: StateKey, ifMatch: ETag) async throws -> ETag { try await inner.delete(key, ifMatch: ifMatch) }
+
+    func close() async throws {}
+}
+
+/// A counter that commits through `update`: memory moves only once the store acknowledged.
+distributed actor CommittingCounter: VirtualActor {
+    typealias ActorSystem = ClusterSystem
+    let state: PersistentState<Int>
+
+    init(actorSystem: ClusterSystem, id: VirtualActorID) {
+        self.actorSystem = actorSystem
+        self.state = PersistentState(id: id, system: actorSystem, initial: 0)
+    }
+
+    func onActivate() async throws { try await state.read() }
+
+    distributed func add(_ amount: Int) async throws -> Int {
+        try await state.update { value in
+            value += amount
+            return value
+        }
+    }
+
+    distributed func total() -> Int { state.value }
+}
+
+/// After a write whose outcome is unknown, memory may disagree with the store either way:
+/// the activation is dropped and the next call serves what the store holds.
+@Suite struct UnknownWriteOutcomeTests {
+    @Test func aCommittedWriteAnsweredOutcomeUnknownIsServedByTheNextCall() async throws {
+        let store = UncertainStore()
+        let system = ClusterSystem(stateStore: store)
+        try system.register(CommittingCounter.self, kind: "committing") { id, system in CommittingCounter(actorSystem: system, id: id) }
+        let counter = try system.actor(CommittingCounter.self, id: "c")
+        #expect(try await counter.add(1) == 1)
+        store.mode.store(UncertainStore.Mode.commitThenUnknown.rawValue, ordering: .relaxed)
+        await #expect(throws: LocalityError.self) { try await counter.add(10) }
+        store.mode.store(UncertainStore.Mode.answer.rawValue, ordering: .relaxed)
+        // The store holds 11; memory had kept 1 (update commits before it changes memory).
+        #expect(try await counter.total() == 11)
+        #expect(try await counter.add(1) == 12)
+        #expect(system.catalogStats.staleDiscards == 1)
+        await system.shutdown()
+    }
+
+    @Test func anUncommittedWriteAnsweredOutcomeUnknownIsNotServedByTheNextCall() async throws {
+        let store = UncertainStore()
+        let system = ClusterSystem(stateStore: store)
+        try system.register(Counter.self, kind: "counter") { id, system in Counter(actorSystem: system, id: id) }
+        let counter = try system.actor(Counter.self, id: "c")
+        #expect(try await counter.increment(by: 1) == 1)
+        store.mode.store(UncertainStore.Mode.unknownWithoutCommit.rawValue, ordering: .relaxed)
+        await #expect(throws: LocalityError.self) { try await counter.increment(by: 10) }
+        store.mode.store(UncertainStore.Mode.answer.rawValue, ordering: .relaxed)
+        // `write()` had put 11 in memory; the store holds 1.
+        #expect(try await counter.total() == 1)
+        #expect(system.catalogStats.staleDiscards == 1)
+        await system.shutdown()
     }
 }

@@ -10,8 +10,9 @@ final class Activation: Sendable {
     let ledger: IdempotencyLedger
     /// Nanoseconds of the last call start or end (or keep-alive timer tick).
     private let lastUse: Atomic<Int64>
-    /// Set when its state hit a stale etag: deactivate without flushing.
-    private let stale = Atomic<Bool>(false)
+    /// Why its state in memory can no longer be trusted (`StaleReason.rawValue`, 0 while
+    /// it can): it is dropped without flushing when its turn ends.
+    private let stale = Atomic<UInt8>(0)
     /// Encoded bytes of its persistent state, as last read or written (changed by the
     /// catalog under its lock, so the catalog's total stays the sum).
     private let stateByteCount = Atomic<Int>(0)
@@ -38,7 +39,18 @@ final class Activation: Sendable {
 
     var lastUsed: Timestamp { Timestamp(nanoseconds: lastUse.load(ordering: .relaxed)) }
 
-    func markStale() { stale.store(true, ordering: .relaxed) }
+    func markStale(_ reason: StaleReason) { stale.store(reason.rawValue, ordering: .relaxed) }
 
-    var isStale: Bool { stale.load(ordering: .relaxed) }
+    var isStale: Bool { stale.load(ordering: .relaxed) != 0 }
+
+    /// Why it went stale, nil while it has not.
+    var staleReason: StaleReason? { StaleReason(rawValue: stale.load(ordering: .relaxed)) }
+
+    /// Why an activation's state in memory can no longer be trusted.
+    enum StaleReason: UInt8 {
+        /// A write found a stale etag, or another node's activation is the recorded one.
+        case conflict = 1
+        /// A write's outcome is unknown: the store may hold a newer value than memory.
+        case outcomeUnknown = 2
+    }
 }

@@ -335,14 +335,15 @@ final class ActivationCatalog: Sendable {
         }
     }
 
-    /// Drops an activation whose state went stale (conflict), without `onDeactivate`.
+    /// Drops an activation whose state went stale (conflict, unknown write outcome),
+    /// without `onDeactivate`.
     private func discard(_ activation: Activation) {
         let (timers, departure) = state.withLock { state -> ([Task<Void, Never>], (@Sendable () async -> Void)?) in
             guard case .ready(let current, _)? = state.entries[activation.id], current === activation else { return ([], nil) }
             state.entries[activation.id] = nil
             removeLive(activation, &state)
             state.stats.staleDiscards += 1
-            metrics.deactivated(.conflict)
+            metrics.deactivated(activation.staleReason == .outcomeUnknown ? .outcomeUnknown : .conflict)
             return (state.timers.removeValue(forKey: activation.id) ?? [], onDeparture(activation.id))
         }
         activation.mailbox.close()
@@ -360,15 +361,15 @@ final class ActivationCatalog: Sendable {
                 state.entries[id] = .deactivating(startDeactivation(activation))
                 removeLive(activation, &state)
             } else {
-                activation.markStale()
+                activation.markStale(.conflict)
             }
         }
     }
 
     /// Marks the ready activation of `id` stale: it is dropped when its turn ends.
-    func markStale(_ id: VirtualActorID) {
+    func markStale(_ id: VirtualActorID, _ reason: Activation.StaleReason) {
         state.withLock { state in
-            if case .ready(let activation, _)? = state.entries[id] { activation.markStale() }
+            if case .ready(let activation, _)? = state.entries[id] { activation.markStale(reason) }
         }
     }
 

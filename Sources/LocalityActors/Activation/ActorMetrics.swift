@@ -7,7 +7,9 @@ import Synchronization
 /// - `locality_actor_activations_total` (counter): activations that finished loading.
 /// - `locality_actor_activation_failures_total` (counter): loads that threw.
 /// - `locality_actor_deactivations_total{reason}` (counter): `idle`, `evicted`,
-///   `shutdown`, `conflict` (dropped after a stale etag, without `onDeactivate`).
+///   `shutdown`, `conflict` (dropped after a stale etag, without `onDeactivate`),
+///   `outcome_unknown` (dropped after a write whose outcome is unknown, without
+///   `onDeactivate`: the next call reloads the state the store holds).
 /// - `locality_actor_evictions_total{reason}` (counter): `cap` (activation cap),
 ///   `memory` (memory budget).
 /// - `locality_actor_refusals_total{reason}` (counter): new activations refused with
@@ -25,6 +27,7 @@ import Synchronization
 struct ActorMetrics: Sendable {
     enum DeactivationReason: String, CaseIterable {
         case idle, evicted, shutdown, conflict
+        case outcomeUnknown = "outcome_unknown"
     }
 
     enum EvictionReason: String, CaseIterable {

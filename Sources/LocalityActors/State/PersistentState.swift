@@ -33,6 +33,8 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     enum Event {
         /// A write found a stale etag.
         case conflict
+        /// A write may or may not have committed (`outcome_unknown`).
+        case outcomeUnknown
         /// The encoded size changed by this many bytes (after a read, write or clear).
         case sizeChanged(Int)
     }
@@ -52,6 +54,7 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
             events: { [weak system] event in
                 switch event {
                 case .conflict: system?.stateConflicted(id)
+                case .outcomeUnknown: system?.stateOutcomeUnknown(id)
                 case .sizeChanged(let delta): system?.stateSizeChanged(id, by: delta)
                 }
             },
@@ -117,6 +120,9 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// Stores `next` and makes it the value once the store committed it. If the write
     /// fails (`storage_unavailable`, `outcome_unknown`, `conflict`, …), the value in memory
     /// stays what the store last acknowledged: memory never runs ahead of the ground truth.
+    /// After `conflict` or `outcome_unknown` (the store may hold `next` after all) the
+    /// actor's activation is dropped when the turn ends, without `onDeactivate`, so the
+    /// next call reads what the store holds.
     public func commit(_ next: Value) async throws {
         try await commit(next, ifMatch: record.withLock { $0.etag })
     }
@@ -204,6 +210,9 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
             return try await operation()
         } catch let error as LocalityError where error.code == .conflict {
             events(.conflict)
+            throw error
+        } catch let error as LocalityError where error.code == .outcomeUnknown {
+            events(.outcomeUnknown)
             throw error
         }
     }

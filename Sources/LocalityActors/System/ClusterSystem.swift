@@ -184,7 +184,15 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     /// Called by `PersistentState` when a write found a stale etag.
     func stateConflicted(_ id: VirtualActorID) {
         logger.warning("state conflict: dropping activation", metadata: ["actor": "\(id)"])
-        catalog.markStale(id)
+        catalog.markStale(id, .conflict)
+    }
+
+    /// Called by `PersistentState` when a write's outcome is unknown: the store may hold
+    /// the new value while memory keeps the old one, so the activation is dropped after
+    /// this turn and the next call reads what the store holds.
+    func stateOutcomeUnknown(_ id: VirtualActorID) {
+        logger.warning("state write outcome unknown: dropping activation, the next call reloads its state", metadata: ["actor": "\(id)"])
+        catalog.markStale(id, .outcomeUnknown)
     }
 
     // MARK: Timers
