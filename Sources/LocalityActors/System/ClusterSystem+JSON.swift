@@ -1,3 +1,4 @@
+import Distributed
 import LocalityCore
 import LocalityRouting
 import NIOCore
@@ -45,11 +46,15 @@ extension ClusterSystem: ActorInvoker {
         guard let registration = registry.registration(message.id.kind) else {
             throw LocalityError(.actorNotFound, "no actor kind \(message.id.kind)")
         }
-        let target = try registration.target(named: message.method)
+        let target: RemoteCallTarget
+        let labels: [String]
+        if let method = registration.callable[message.method] {
+            (target, labels) = (method.target, method.labels)
+        } else {
+            (target, labels) = (try registration.target(named: message.method), JSONArguments.labels(ofStableName: message.method))
+        }
         // Checked before activating: malformed arguments do not load the actor.
-        let arguments = try JSONArguments(
-            message.json, labels: JSONArguments.labels(ofStableName: message.method),
-            method: "\(message.id.kind).\(message.method)")
+        let arguments = try JSONArguments(message.json, labels: labels, method: "\(message.id.kind).\(message.method)")
         return try await CallChain.$current.withValue(message.chain) {
             try await catalog.withTurn(message.id, chain: message.chain) { activation in
                 guard let key = message.idempotencyKey?.rawValue else {

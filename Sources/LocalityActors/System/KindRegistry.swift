@@ -15,6 +15,10 @@ struct KindRegistration: Sendable {
     let namesByMangled: [String: String]
     /// Base name (`increment`) → the stable names that share it, sorted.
     let namesByBase: [String: [String]]
+    /// The methods callable by name, under every name that picks exactly one of them (its
+    /// stable name, and its base name when no other method shares it): what a call by
+    /// name needs, found with one lookup.
+    let callable: [String: CallableMethod]
 
     init<A: VirtualActor>(kind: String, type: A.Type, create: @escaping @Sendable (VirtualActorID, ClusterSystem) async throws -> A) {
         self.kind = kind
@@ -38,6 +42,13 @@ struct KindRegistration: Sendable {
         self.methodsByName = byName
         self.namesByMangled = byMangled
         self.namesByBase = Dictionary(grouping: byName.keys) { String($0.prefix(while: { $0 != "(" })) }.mapValues { $0.sorted() }
+        var callable: [String: CallableMethod] = [:]
+        for case (let name, .some(let mangled)) in byName {
+            let method = CallableMethod(stableName: name, mangled: mangled, labels: JSONArguments.labels(ofStableName: name))
+            callable[name] = method
+            if let base = namesByBase.first(where: { $0.value == [name] })?.key { callable[base] = method }
+        }
+        self.callable = callable
     }
 
     /// The stable wire name of `target`.
@@ -56,6 +67,7 @@ struct KindRegistration: Sendable {
     /// it is (`recordMatch`). Unknown → `actor_not_found`; a base name shared by several
     /// methods, or an overloaded full name → `bad_request` listing the candidates.
     func resolveMethod(_ name: String) throws(LocalityError) -> String {
+        if let method = callable[name] { return method.stableName }
         let candidates: [String]
         if name.contains("(") {
             candidates = methodsByName[name] == nil ? [] : [name]
@@ -83,6 +95,18 @@ struct KindRegistration: Sendable {
         case .none: throw LocalityError(.badRequest, "kind \(kind) has no distributed method \(name)")
         }
     }
+}
+
+/// A method callable by name: its stable name, its target and its argument labels.
+struct CallableMethod: Sendable {
+    let stableName: String
+    /// Its mangled identifier (`RemoteCallTarget` is not `Sendable`: see `target`).
+    let mangled: String
+    /// The labels of its parameters (`_` for an unlabelled one), as JSON arguments name them.
+    let labels: [String]
+
+    /// The distributed target to run.
+    var target: RemoteCallTarget { RemoteCallTarget(mangled) }
 }
 
 /// The kinds registered with one `ClusterSystem`.
