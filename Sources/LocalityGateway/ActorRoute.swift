@@ -27,10 +27,19 @@ struct ActorRoute: Sendable {
     /// The ring the node routes with, when it has one: answers name the key's owner.
     var ring: RingOwnerResolver? = nil
 
+    /// Answers a request the router matched (its path parameters name the call).
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let kind = try Self.parameter("type", context)
-        let key = try Self.parameter("id", context)
-        let method = try Self.parameter("method", context)
+        try await handle(
+            request, context: context, path: ActorPath(
+                type: try context.parameters.require("type")[...], id: try context.parameters.require("id")[...],
+                method: try context.parameters.require("method")[...]))
+    }
+
+    /// Answers the call `path` names.
+    func handle(_ request: Request, context: GatewayRequestContext, path: ActorPath) async throws -> Response {
+        let kind = try Self.decoded("type", path.type)
+        let key = try Self.decoded("id", path.id)
+        let method = try Self.decoded("method", path.method)
         let timeout = try callTimeout(request)
         let idempotencyKey = try request.headers[Self.idempotencyKeyHeader].map { text throws(LocalityError) in
             try IdempotencyKey(validating: text)
@@ -115,11 +124,10 @@ struct ActorRoute: Sendable {
         return min(.milliseconds(milliseconds), settings.maxCallTimeout)
     }
 
-    /// A path parameter, percent-decoded.
-    static func parameter(_ name: String, _ context: GatewayRequestContext) throws -> String {
-        let raw = try context.parameters.require(name)
+    /// A path segment, percent-decoded.
+    static func decoded(_ name: String, _ raw: Substring) throws -> String {
         // Most keys carry no escapes: skip Foundation's decoding for them.
-        if !raw.isEmpty, !raw.utf8.contains(UInt8(ascii: "%")) { return raw }
+        if !raw.isEmpty, !raw.utf8.contains(UInt8(ascii: "%")) { return String(raw) }
         guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
             throw LocalityError(.badRequest, "bad \(name) in path")
         }

@@ -60,7 +60,7 @@ public final class GatewayServer: Sendable {
             idleTimeout: .nanoseconds(settings.idleTimeout.nanosecondsClamped)
         )
         return Application(
-            router: makeRouter(),
+            responder: makeResponder(),
             server: .http1(configuration: http1),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: settings.serverName),
             onServerRunning: { [port] channel in
@@ -72,11 +72,17 @@ public final class GatewayServer: Sendable {
         )
     }
 
+    /// The gateway's endpoints and middleware as a responder, without a server: to answer
+    /// requests in process (a benchmark of the per-request path, another server's route).
+    public func makeResponder() -> some HTTPResponder<GatewayRequestContext> {
+        GatewayResponder(router: makeRouter().buildResponder(), middleware: middleware, actorRoute: actorRoute)
+    }
+
     /// The router with every endpoint and the gateway middleware.
     func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger))
-        let actorRoute = ActorRoute(settings: settings, invoker: context.invoker, limiter: limiter, metrics: metrics, ring: context.ring)
+        router.add(middleware: middleware)
+        let actorRoute = actorRoute
         router.post("/v1/actors/:type/:id/:method") { request, context in
             try await actorRoute.handle(request, context: context)
         }
@@ -110,6 +116,14 @@ public final class GatewayServer: Sendable {
             }
         }
         return router
+    }
+
+    private var middleware: GatewayMiddleware {
+        GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger)
+    }
+
+    private var actorRoute: ActorRoute {
+        ActorRoute(settings: settings, invoker: context.invoker, limiter: limiter, metrics: metrics, ring: context.ring)
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
