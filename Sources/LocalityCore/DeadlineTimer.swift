@@ -17,20 +17,25 @@ public func withDeadline<T: Sendable>(
 /// moves its deadline from the body timeout to the call timeout: one guard, not two).
 /// Inside `body`, `Deadline.enclosing` is that deadline, so a callee can rely on it
 /// instead of adding a guard of its own (see `Deadline.covers(_:)`).
+///
+/// The body runs in one child task, which the timer cancels when the deadline passes (no
+/// second task waits for the timer): the caller's own task is never cancelled by it.
 public func withDeadline<T: Sendable>(
     _ timeout: Duration, onTimeout: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable (Deadline) async throws -> T
 ) async throws -> T {
     let deadline = Deadline(after: timeout, timer: DeadlineTimer.shared)
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await Deadline.$enclosing.withValue(deadline) { try await body(deadline) } }
+    let outcome = await withTaskGroup(of: Result<T, any Error>.self) { group in
         group.addTask {
-            try await deadline.wait()
-            return nil
+            do {
+                return .success(try await deadline.guarding { try await Deadline.$enclosing.withValue(deadline) { try await body(deadline) } })
+            } catch {
+                return .failure(error)
+            }
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw onTimeout() }
-        return value
+        return await group.next() ?? .failure(CancellationError())
     }
+    if deadline.passed { throw onTimeout() }
+    return try outcome.get()
 }
 
 /// A point in time a `withDeadline` body must finish by; movable while the body runs.
@@ -69,13 +74,23 @@ public final class Deadline: Sendable {
         return !sleeper.isFinished && instant > now && instant <= now + timeout + slack
     }
 
-    /// Waits for it. The guarded work and this wait start together; when the machine
-    /// started them more than a tick late (a starved thread pool), the limit counts from
-    /// now, so the delay before any work ran does not use up the work's time. A deadline
-    /// the body already moved is left as it is.
-    func wait() async throws {
+    /// Whether it passed while its work ran (the timer cancelled the work).
+    var passed: Bool { sleeper.passed }
+
+    /// Runs `work` in the current task (a child of `withDeadline`'s caller), which the
+    /// timer cancels if the deadline passes first; ends the deadline when `work` returns.
+    /// When the machine started the task more than a tick late (a starved thread pool),
+    /// the limit counts from now, so the delay before any work ran does not use up the
+    /// work's time (a deadline already moved is left as it is).
+    func guarding<T>(_ work: () async throws -> T) async throws -> T {
         timer.restart(sleeper, at: ContinuousClock.now + timeout)
-        try await timer.wait(sleeper)
+        defer { timer.end(sleeper) }
+        if let task = withUnsafeCurrentTask(body: { $0.map(TaskCanceller.init) }), !sleeper.guardTask(task) {
+            // It passed before the work started: the work runs cancelled, as it would
+            // had the timer cancelled it a moment later.
+            task.cancel()
+        }
+        return try await work()
     }
 }
 
@@ -140,8 +155,14 @@ public final class DeadlineTimer: Sendable {
         }
     }
 
+    /// Ends a guarding `sleeper` whose work returned (not counted live any more); a no-op
+    /// when the timer fired it.
+    func end(_ sleeper: Sleeper) {
+        if sleeper.finish(cancelled: true) { state.withLock { $0.live -= 1 } }
+    }
+
     /// Moves `sleeper` to `deadline` if that is more than a tick later and nothing moved
-    /// it yet (see `Deadline.wait()`).
+    /// it yet (see `Deadline.guarding(_:)`).
     func restart(_ sleeper: Sleeper, at deadline: ContinuousClock.Instant) {
         guard sleeper.restart(at: deadline, ifLaterThan: tick) else { return }
         enqueue(sleeper, at: deadline, newSleeper: false)
@@ -201,12 +222,27 @@ public final class DeadlineTimer: Sendable {
     }
 }
 
+/// Cancels the task it was made in. Only `Sleeper` holds one, while that task runs the
+/// guarded work: it ends the guard (under the sleeper's lock) before the task can end, and
+/// the timer cancels under that same lock, so the task is alive whenever it is cancelled.
+final class TaskCanceller: @unchecked Sendable {
+    private let task: UnsafeCurrentTask
+
+    init(_ task: UnsafeCurrentTask) {
+        self.task = task
+    }
+
+    func cancel() { task.cancel() }
+}
+
 /// One sleep: resumed once, by the tick or by cancellation, whichever comes first (also
-/// when cancellation comes before the continuation is installed).
+/// when cancellation comes before the continuation is installed). A deadline's sleeper
+/// guards a task instead (`Deadline.guarding(_:)`): firing cancels that task.
 final class Sleeper: Sendable {
     private enum Phase {
         case pending
         case waiting(CheckedContinuation<Void, any Error>)
+        case guarding(TaskCanceller)
         case finished(cancelled: Bool)
     }
 
@@ -241,13 +277,28 @@ final class Sleeper: Sendable {
         }
     }
 
+    /// Makes firing cancel `task` (the task running the guarded work); false when the
+    /// sleep is already over.
+    func guardTask(_ task: TaskCanceller) -> Bool {
+        state.withLock { state in
+            guard case .pending = state.phase else { return false }
+            state.phase = .guarding(task)
+            return true
+        }
+    }
+
+    /// Whether the timer fired it (not ended by cancellation or by its work returning).
+    var passed: Bool {
+        state.withLock { if case .finished(cancelled: false) = $0.phase { true } else { false } }
+    }
+
     func wait(_ continuation: CheckedContinuation<Void, any Error>) {
         let early: Bool? = state.withLock { state in
             switch state.phase {
             case .pending:
                 state.phase = .waiting(continuation)
                 return nil
-            case .waiting: return nil
+            case .waiting, .guarding: return nil
             case .finished(let cancelled): return cancelled
             }
         }
@@ -272,6 +323,11 @@ final class Sleeper: Sendable {
             case .waiting(let continuation):
                 state.phase = .finished(cancelled: cancelled)
                 return (true, continuation)
+            case .guarding(let task):
+                state.phase = .finished(cancelled: cancelled)
+                // Under the lock: the guarded task cannot end its guard, so it is alive.
+                if !cancelled { task.cancel() }
+                return (true, nil)
             case .finished:
                 return (false, nil)
             }

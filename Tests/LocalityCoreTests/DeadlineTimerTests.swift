@@ -69,6 +69,41 @@ import Testing
         await #expect(throws: Late.self) { try await withDeadline(.seconds(5), onTimeout: { CancellationError() }) { throw Late() } }
     }
 
+    @Test func aDeadlineThatPassesCancelsTheBodyNeverTheCaller() async throws {
+        await #expect(throws: Late.self) {
+            try await withDeadline(.milliseconds(10), onTimeout: { Late() }) { try await Task.sleep(for: .seconds(60)) }
+        }
+        #expect(!Task.isCancelled)
+        // The caller goes on: a later sleep in the same task is not cut short.
+        try await Task.sleep(for: .milliseconds(1))
+    }
+
+    /// Deadlines passing while their bodies end on their own, thousands at once: each
+    /// call answers its body's value or its timeout, never both, never a crash (the timer
+    /// cancels a body's task only while that body runs).
+    @Test func manyDeadlinesRacingTheirBodiesEachAnswerOnce() async throws {
+        let outcomes = await withTaskGroup(of: Int.self) { group in
+            for index in 0..<2_000 {
+                group.addTask {
+                    do {
+                        return try await withDeadline(.milliseconds(5 + index % 7), onTimeout: { Late() }) {
+                            try await Task.sleep(for: .microseconds(500 * (index % 20)))
+                            return 1
+                        }
+                    } catch is Late {
+                        return 0
+                    } catch {
+                        return -1
+                    }
+                }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(outcomes.count == 2_000)
+        #expect(!outcomes.contains(-1), "\(outcomes.filter { $0 == -1 }.count) calls failed with neither value nor timeout")
+        #expect(outcomes.contains(1))
+    }
+
     @Test func aMovedDeadlineFiresAtItsNewTimeAndIsTheEnclosingOne() async throws {
         // Moved later: the body finishes before the new deadline although the first passed.
         // Limits far beyond any stall of a loaded test machine (a starved pool once delayed
