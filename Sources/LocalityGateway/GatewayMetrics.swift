@@ -1,4 +1,5 @@
 import Metrics
+import Synchronization
 
 /// The gateway's swift-metrics instruments (`locality_gateway_*`), exported on `/metrics`
 /// once `LocalityMetrics.bootstrap()` installed the Prometheus factory.
@@ -22,6 +23,11 @@ struct GatewayMetrics: Sendable {
 
     private let factory: any MetricsFactory
     private let rejected: [Rejection: Counter]
+    /// One latency timer per route, made once.
+    private let durations: [GatewayRoute: Metrics.Timer]
+    /// Request counters by route and status, made on first use (statuses are the few the
+    /// gateway answers, so this stays small).
+    private let answeredCounters = AnsweredCounters()
     let inFlight: Gauge
     let queued: Gauge
     let connections: Gauge
@@ -33,19 +39,48 @@ struct GatewayMetrics: Sendable {
             rejected[reason] = Counter(label: "locality_gateway_rejected_total", dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.rejected = rejected
+        var durations: [GatewayRoute: Metrics.Timer] = [:]
+        for route in GatewayRoute.allCases {
+            durations[route] = Metrics.Timer(
+                label: "locality_gateway_request_duration_seconds", dimensions: [("route", route.rawValue)], preferredDisplayUnit: .seconds,
+                factory: factory)
+        }
+        self.durations = durations
         inFlight = Gauge(label: "locality_gateway_in_flight", factory: factory)
         queued = Gauge(label: "locality_gateway_queued", factory: factory)
         connections = Gauge(label: "locality_gateway_connections", factory: factory)
     }
 
     func answered(route: GatewayRoute, status: Int, nanoseconds: Int64) {
-        Counter(label: "locality_gateway_requests_total", dimensions: [("route", route.rawValue), ("status", String(status))], factory: factory).increment()
-        Metrics.Timer(label: "locality_gateway_request_duration_seconds", dimensions: [("route", route.rawValue)], preferredDisplayUnit: .seconds, factory: factory)
-            .recordNanoseconds(nanoseconds)
+        answeredCounters.counter(route: route, status: status, factory: factory).increment()
+        durations[route]?.recordNanoseconds(nanoseconds)
     }
 
     func rejected(_ reason: Rejection) {
         rejected[reason]?.increment()
+    }
+}
+
+/// `locality_gateway_requests_total{route,status}` counters, each made once: a lookup per
+/// request instead of a registry lookup with new label arrays.
+final class AnsweredCounters: Sendable {
+    private struct Key: Hashable {
+        var route: GatewayRoute
+        var status: Int
+    }
+
+    private let counters = Mutex<[Key: Counter]>([:])
+
+    func counter(route: GatewayRoute, status: Int, factory: any MetricsFactory) -> Counter {
+        let key = Key(route: route, status: status)
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = Counter(
+            label: "locality_gateway_requests_total", dimensions: [("route", route.rawValue), ("status", String(status))], factory: factory)
+        return counters.withLock { counters in
+            if let existing = counters[key] { return existing }
+            counters[key] = counter
+            return counter
+        }
     }
 }
 
