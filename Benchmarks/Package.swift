@@ -11,6 +11,9 @@ let package = Package(
         .package(name: "Locality", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
         .executableTarget(
@@ -22,7 +25,12 @@ let package = Package(
                 .product(name: "LocalityTransport", package: "Locality"),
                 .product(name: "LocalityActors", package: "Locality"),
                 .product(name: "LocalityStorage", package: "Locality"),
+                .product(name: "LocalityGateway", package: "Locality"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/LocalityBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -33,4 +33,14 @@ extension Benchmark.Configuration {
             ]
         )
     }
+
+    /// `locality`, with a malloc tolerance of 1 % per sample for the gateway's path: its
+    /// deadline timer's heap grows and is rebuilt every few thousand requests, so a
+    /// sample's count varies a little (seen: 49,116 and 49,119 for 1,000 calls), while one
+    /// allocation more per request is +1,000 (2-3 % of its 38-49 per request).
+    static var localityAmortised: Benchmark.Configuration {
+        var configuration = locality
+        configuration.thresholds?[.mallocCountTotal] = .init(relative: [.p50: 1, .p90: 1])
+        return configuration
+    }
 }

@@ -15,4 +15,5 @@ let benchmarks: @Sendable () -> Void = {
     frameBenchmarks()
     stateEncodingBenchmarks()
     actorBenchmarks()
+    gatewayBenchmarks()
 }
