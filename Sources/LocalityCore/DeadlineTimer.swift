@@ -1,6 +1,12 @@
 import HeapModule
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Runs `body` under a deadline: if it has not finished after `timeout`, it is cancelled
 /// and `onTimeout()` is thrown. Cancelling the caller cancels `body`.
 ///
@@ -19,20 +25,26 @@ public func withDeadline<T: Sendable>(
 /// instead of adding a guard of its own (see `Deadline.covers(_:)`).
 ///
 /// The body runs in one child task, which the timer cancels when the deadline passes (no
-/// second task waits for the timer): the caller's own task is never cancelled by it.
+/// second task waits for the timer): the caller's own task is never cancelled by it. When
+/// the caller is cancelled first, the deadline ends then and there: the body is cancelled
+/// with the caller, and the answer is the body's, never `onTimeout()`.
 public func withDeadline<T: Sendable>(
     _ timeout: Duration, onTimeout: @escaping @Sendable () -> any Error, _ body: @escaping @Sendable (Deadline) async throws -> T
 ) async throws -> T {
     let deadline = Deadline(after: timeout, timer: DeadlineTimer.shared)
-    let outcome = await withTaskGroup(of: Result<T, any Error>.self) { group in
-        group.addTask {
-            do {
-                return .success(try await deadline.guarding { try await Deadline.$enclosing.withValue(deadline) { try await body(deadline) } })
-            } catch {
-                return .failure(error)
+    let outcome = await withTaskCancellationHandler {
+        await withTaskGroup(of: Result<T, any Error>.self) { group in
+            group.addTask {
+                do {
+                    return .success(try await deadline.guarding { try await Deadline.$enclosing.withValue(deadline) { try await body(deadline) } })
+                } catch {
+                    return .failure(error)
+                }
             }
+            return await group.next() ?? .failure(CancellationError())
         }
-        return await group.next() ?? .failure(CancellationError())
+    } onCancel: {
+        deadline.end()
     }
     if deadline.passed { throw onTimeout() }
     return try outcome.get()
@@ -77,6 +89,11 @@ public final class Deadline: Sendable {
     /// Whether it passed while its work ran (the timer cancelled the work).
     var passed: Bool { sleeper.passed }
 
+    /// Ends it without it passing (its caller was cancelled).
+    func end() {
+        timer.end(sleeper)
+    }
+
     /// Runs `work` in the current task (a child of `withDeadline`'s caller), which the
     /// timer cancels if the deadline passes first; ends the deadline when `work` returns.
     /// When the machine started the task more than a tick late (a starved thread pool),
@@ -84,7 +101,11 @@ public final class Deadline: Sendable {
     /// work's time (a deadline already moved is left as it is).
     func guarding<T>(_ work: () async throws -> T) async throws -> T {
         timer.restart(sleeper, at: ContinuousClock.now + timeout)
-        defer { timer.end(sleeper) }
+        defer {
+            timer.end(sleeper)
+            // The task must outlive a cancellation the timer has begun.
+            sleeper.waitWhileCancelling()
+        }
         if let task = withUnsafeCurrentTask(body: { $0.map(TaskCanceller.init) }), !sleeper.guardTask(task) {
             // It passed before the work started: the work runs cancelled, as it would
             // had the timer cancelled it a moment later.
@@ -223,8 +244,11 @@ public final class DeadlineTimer: Sendable {
 }
 
 /// Cancels the task it was made in. Only `Sleeper` holds one, while that task runs the
-/// guarded work: it ends the guard (under the sleeper's lock) before the task can end, and
-/// the timer cancels under that same lock, so the task is alive whenever it is cancelled.
+/// guarded work. The timer takes it out of the sleeper and marks the sleeper `cancelling`
+/// under the sleeper's lock, then cancels outside the lock (cancellation handlers run
+/// there); the task, ending its guard, takes the same lock and then waits while the mark
+/// is set, so it is alive whenever it is cancelled (`UnsafeCurrentTask.cancel()` is safe
+/// from another thread while the task lives).
 final class TaskCanceller: @unchecked Sendable {
     private let task: UnsafeCurrentTask
 
@@ -249,6 +273,8 @@ final class Sleeper: Sendable {
     /// The phase, the deadline and whether it was moved, under one lock: a move and a
     /// fire cannot interleave.
     private let state: Mutex<(phase: Phase, deadline: ContinuousClock.Instant, moved: Bool)>
+    /// Set while the timer cancels the guarded task (`TaskCanceller`).
+    private let cancelling = Atomic<Bool>(false)
 
     init(deadline: ContinuousClock.Instant) {
         state = Mutex((.pending, deadline, false))
@@ -314,28 +340,40 @@ final class Sleeper: Sendable {
 
     /// Ends the sleep; true if this call ended it (it was not over yet).
     func finish(cancelled: Bool, onlyIfDueAt now: ContinuousClock.Instant? = nil) -> Bool {
-        let (ended, continuation) = state.withLock { state -> (Bool, CheckedContinuation<Void, any Error>?) in
-            if let now, state.deadline > now { return (false, nil) }
+        let (ended, continuation, guarded) = state.withLock {
+            state -> (Bool, CheckedContinuation<Void, any Error>?, TaskCanceller?) in
+            if let now, state.deadline > now { return (false, nil, nil) }
             switch state.phase {
             case .pending:
                 state.phase = .finished(cancelled: cancelled)
-                return (true, nil)
+                return (true, nil, nil)
             case .waiting(let continuation):
                 state.phase = .finished(cancelled: cancelled)
-                return (true, continuation)
+                return (true, continuation, nil)
             case .guarding(let task):
                 state.phase = .finished(cancelled: cancelled)
-                // Under the lock: the guarded task cannot end its guard, so it is alive.
-                if !cancelled { task.cancel() }
-                return (true, nil)
+                if cancelled { return (true, nil, nil) }
+                // Marked under the lock: the task's guard cannot end until the mark clears.
+                cancelling.store(true, ordering: .releasing)
+                return (true, nil, task)
             case .finished:
-                return (false, nil)
+                return (false, nil, nil)
             }
+        }
+        if let guarded {
+            guarded.cancel()
+            cancelling.store(false, ordering: .releasing)
         }
         if let continuation {
             if cancelled { continuation.resume(throwing: CancellationError()) } else { continuation.resume() }
         }
         return ended
+    }
+
+    /// Returns once no cancellation of the guarded task is under way (see `TaskCanceller`);
+    /// the wait is the length of one `cancel()`.
+    func waitWhileCancelling() {
+        while cancelling.load(ordering: .acquiring) { sched_yield() }
     }
 
     var isFinished: Bool {

@@ -190,8 +190,12 @@ public actor SQLiteStateStore: StateStore {
         var batch: [PendingChange] = []
         var keys = Set<StateKey>()
         var rest: [PendingChange] = []
-        for change in pending {
-            if batch.count < limit, keys.insert(change.key).inserted {
+        for (index, change) in pending.enumerated() {
+            guard batch.count < limit else {
+                rest.append(contentsOf: pending[index...])
+                break
+            }
+            if keys.insert(change.key).inserted {
                 batch.append(change)
             } else {
                 rest.append(change)

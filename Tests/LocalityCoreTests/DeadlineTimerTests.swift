@@ -78,6 +78,22 @@ import Testing
         try await Task.sleep(for: .milliseconds(1))
     }
 
+    @Test func aCancelledCallerNeverGetsTheTimeoutAnswer() async throws {
+        let task = Task {
+            try await withDeadline(.milliseconds(40), onTimeout: { Late() }) {
+                // A body slow to notice cancellation: it outlives the deadline.
+                try? await Task.sleep(for: .seconds(60))
+                let until = ContinuousClock.now + .milliseconds(120)
+                while ContinuousClock.now < until { await Task.yield() }
+                return 7
+            }
+        }
+        try await Task.sleep(for: .milliseconds(5))
+        task.cancel()
+        let outcome = await task.result
+        #expect((try? outcome.get()) == 7, "\(outcome)")
+    }
+
     /// Deadlines passing while their bodies end on their own, thousands at once: each
     /// call answers its body's value or its timeout, never both, never a crash (the timer
     /// cancels a body's task only while that body runs).
