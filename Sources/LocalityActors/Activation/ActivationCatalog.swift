@@ -366,6 +366,17 @@ final class ActivationCatalog: Sendable {
         }
     }
 
+    /// Drops the ready activation of `id` as stale (without `onDeactivate`): at once when
+    /// it is idle, else when its turn ends.
+    func discardStale(_ id: VirtualActorID, _ reason: Activation.StaleReason) {
+        let idle = state.withLock { state -> Activation? in
+            guard case .ready(let activation, _)? = state.entries[id] else { return nil }
+            activation.markStale(reason)
+            return activation.mailbox.closeIfIdle() ? activation : nil
+        }
+        if let idle { discard(idle) }
+    }
+
     /// Marks the ready activation of `id` stale: it is dropped when its turn ends.
     func markStale(_ id: VirtualActorID, _ reason: Activation.StaleReason) {
         state.withLock { state in

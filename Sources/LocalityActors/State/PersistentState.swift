@@ -33,8 +33,9 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     enum Event {
         /// A write found a stale etag.
         case conflict
-        /// A write may or may not have committed (`outcome_unknown`).
-        case outcomeUnknown
+        /// A write may or may not have committed (`outcome_unknown`); `matchesStore` reads
+        /// the store and tells whether it holds the version memory holds.
+        case outcomeUnknown(matchesStore: @Sendable () async throws -> Bool)
         /// The encoded size changed by this many bytes (after a read, write or clear).
         case sizeChanged(Int)
     }
@@ -54,7 +55,7 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
             events: { [weak system] event in
                 switch event {
                 case .conflict: system?.stateConflicted(id)
-                case .outcomeUnknown: system?.stateOutcomeUnknown(id)
+                case .outcomeUnknown(let matchesStore): system?.stateOutcomeUnknown(id, matchesStore: matchesStore)
                 case .sizeChanged(let delta): system?.stateSizeChanged(id, by: delta)
                 }
             },
@@ -120,9 +121,11 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
     /// Stores `next` and makes it the value once the store committed it. If the write
     /// fails (`storage_unavailable`, `outcome_unknown`, `conflict`, …), the value in memory
     /// stays what the store last acknowledged: memory never runs ahead of the ground truth.
-    /// After `conflict` or `outcome_unknown` (the store may hold `next` after all) the
-    /// actor's activation is dropped when the turn ends, without `onDeactivate`, so the
-    /// next call reads what the store holds.
+    /// After `conflict` the actor's activation is dropped when the turn ends, without
+    /// `onDeactivate`, so the next call reads what the store holds. After `outcome_unknown`
+    /// (the store may hold `next` after all) memory keeps serving while the store cannot
+    /// tell, and the activation is dropped as soon as the store answers with another
+    /// version than memory holds.
     public func commit(_ next: Value) async throws {
         try await commit(next, ifMatch: record.withLock { $0.etag })
     }
@@ -212,7 +215,11 @@ public final class PersistentState<Value: Codable & Sendable>: Sendable {
             events(.conflict)
             throw error
         } catch let error as LocalityError where error.code == .outcomeUnknown {
-            events(.outcomeUnknown)
+            let (store, key) = (store, key)
+            events(.outcomeUnknown(matchesStore: { [weak self] in
+                guard let self else { return true }
+                return try await store.read(key).etag == self.etag
+            }))
             throw error
         }
     }

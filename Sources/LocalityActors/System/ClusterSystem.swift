@@ -188,11 +188,30 @@ public final class ClusterSystem: DistributedActorSystem, Sendable {
     }
 
     /// Called by `PersistentState` when a write's outcome is unknown: the store may hold
-    /// the new value while memory keeps the old one, so the activation is dropped after
-    /// this turn and the next call reads what the store holds.
-    func stateOutcomeUnknown(_ id: VirtualActorID) {
-        logger.warning("state write outcome unknown: dropping activation, the next call reloads its state", metadata: ["actor": "\(id)"])
-        catalog.markStale(id, .outcomeUnknown)
+    /// a newer version than memory. Memory keeps serving (the store may be down: reads go
+    /// on) while `matchesStore` is retried in the background, with backoff, until the
+    /// store answers; if it holds another version, the activation is dropped (at once when
+    /// idle, else when its turn ends) and the next call reads what the store holds.
+    func stateOutcomeUnknown(_ id: VirtualActorID, matchesStore: @escaping @Sendable () async throws -> Bool) {
+        logger.warning("state write outcome unknown: checking the store's version once it answers", metadata: ["actor": "\(id)"])
+        let (catalog, logger) = (catalog, logger)
+        Task.detached {
+            var pause = Duration.milliseconds(50)
+            let giveUp = ContinuousClock.now + .seconds(600)
+            while ContinuousClock.now < giveUp {
+                do {
+                    if try await matchesStore() { return }
+                    logger.warning("state write outcome unknown: the store holds another version; dropping activation", metadata: ["actor": "\(id)"])
+                    catalog.discardStale(id, .outcomeUnknown)
+                    return
+                } catch {
+                    try? await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(2))
+                }
+            }
+            logger.error("state write outcome unknown: the store did not answer for 600 s; dropping activation", metadata: ["actor": "\(id)"])
+            catalog.discardStale(id, .outcomeUnknown)
+        }
     }
 
     // MARK: Timers
