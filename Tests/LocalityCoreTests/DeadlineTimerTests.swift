@@ -95,29 +95,40 @@ import Testing
     }
 
     /// Deadlines passing while their bodies end on their own, thousands at once: each
-    /// call answers its body's value or its timeout, never both, never a crash (the timer
-    /// cancels a body's task only while that body runs).
+    /// call answers its body's value or its timeout, never another error, never a crash
+    /// (the timer cancels a body's task only while that body runs). The outcomes asserted
+    /// do not depend on the machine's speed: a minute-long deadline over a body that
+    /// returns at once, a millisecond deadline over a minute-long sleep, and in between
+    /// calls whose body and deadline race (either answer is right).
     @Test func manyDeadlinesRacingTheirBodiesEachAnswerOnce() async throws {
-        let outcomes = await withTaskGroup(of: Int.self) { group in
-            for index in 0..<2_000 {
+        enum Kind { case fast, hung, racing }
+        let kinds: [Kind] = (0..<2_000).map { [.fast, .hung, .racing][$0 % 3] }
+        let outcomes = await withTaskGroup(of: (Int, Int).self) { group in
+            for (index, kind) in kinds.enumerated() {
                 group.addTask {
                     do {
-                        return try await withDeadline(.milliseconds(5 + index % 7), onTimeout: { Late() }) {
-                            try await Task.sleep(for: .microseconds(500 * (index % 20)))
+                        let value = try await withDeadline(kind == .fast ? .seconds(60) : .milliseconds(1 + index % 7), onTimeout: { Late() }) {
+                            switch kind {
+                            case .fast: return 1
+                            case .hung: try await Task.sleep(for: .seconds(60))
+                            case .racing: try await Task.sleep(for: .microseconds(500 * (index % 20)))
+                            }
                             return 1
                         }
+                        return (index, value)
                     } catch is Late {
-                        return 0
+                        return (index, 0)
                     } catch {
-                        return -1
+                        return (index, -1)
                     }
                 }
             }
-            return await group.reduce(into: [Int]()) { $0.append($1) }
+            return await group.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
         }
         #expect(outcomes.count == 2_000)
-        #expect(!outcomes.contains(-1), "\(outcomes.filter { $0 == -1 }.count) calls failed with neither value nor timeout")
-        #expect(outcomes.contains(1))
+        #expect(!outcomes.values.contains(-1), "\(outcomes.values.filter { $0 == -1 }.count) calls failed with neither value nor timeout")
+        #expect(kinds.indices.filter { kinds[$0] == .fast }.allSatisfy { outcomes[$0] == 1 })
+        #expect(kinds.indices.filter { kinds[$0] == .hung }.allSatisfy { outcomes[$0] == 0 })
     }
 
     @Test func aMovedDeadlineFiresAtItsNewTimeAndIsTheEnclosingOne() async throws {
