@@ -2,6 +2,7 @@ import LocalityCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 import Tracing
 
@@ -42,6 +43,10 @@ public final class NodeTransport: Sendable {
     private let metrics: TransportMetrics
     private let state: Mutex<State>
     private let logger: Logger
+    /// The TLS contexts when `settings.tls` is set, or why they could not be built (then
+    /// `bind` and every connect fail with that error).
+    private let tls: Result<TransportTLS, LocalityError>?
+    private let tlsReloading: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// A transport for `identity`, serving inbound calls with `handler`, authenticating
     /// peers with `clusterKey`.
@@ -65,6 +70,28 @@ public final class NodeTransport: Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(identity)"
         self.logger = logger
+        let metrics = self.metrics
+        self.tls = settings.tls.map { settings in
+            Result { () throws(LocalityError) in try TransportTLS(settings: settings, metrics: metrics, logger: logger) }
+        }
+        if case .success(let tls) = self.tls {
+            tlsReloading.withLock { $0 = Task { await tls.run() } }
+        }
+    }
+
+    /// Whether connections use mutual TLS (`settings.tls` loaded).
+    public var usesTLS: Bool {
+        if case .success = tls { return true }
+        return false
+    }
+
+    /// The TLS contexts, nil for plain TCP; throws when `settings.tls` could not be loaded.
+    private func tlsContexts() throws(LocalityError) -> TransportTLS? {
+        switch tls {
+        case nil: return nil
+        case .success(let tls): return tls
+        case .failure(let error): throw error
+        }
     }
 
     /// Counters for inspection (refused handshakes, rejected frames, errors by code).
@@ -74,13 +101,18 @@ public final class NodeTransport: Sendable {
 
     /// Starts accepting connections; returns the bound address (port 0 picks a free one).
     public func bind(host: String, port: Int) async throws -> NodeAddress {
+        let tls = try tlsContexts()
+        if tls == nil {
+            logger.notice("node transport runs plain TCP, unencrypted: fine on loopback, use --tls-cert/--tls-key/--tls-ca elsewhere",
+                          metadata: ["bind": "\(host):\(port)"])
+        }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: waterMark)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try self.initializeInbound(channel) }
+                channel.eventLoop.makeCompletedFuture { try self.initializeInbound(channel, tls: tls) }
             }
             .bind(host: host, port: port)
             .get()
@@ -92,7 +124,7 @@ public final class NodeTransport: Sendable {
         .init(low: settings.writeBufferLowWaterMark, high: max(settings.writeBufferHighWaterMark, settings.writeBufferLowWaterMark + 1))
     }
 
-    private func initializeInbound(_ channel: any Channel) throws {
+    private func initializeInbound(_ channel: any Channel, tls: TransportTLS?) throws {
         let admitted = state.withLock { state -> Bool in
             guard !state.shuttingDown, state.connectionCount < settings.maxConnections else { return false }
             state.connectionCount += 1
@@ -112,6 +144,10 @@ public final class NodeTransport: Sendable {
         }
         let server = ServerHandshake(local: localHello(), proofs: proofs)
         let pipeline = channel.pipeline.syncOperations
+        if let tls {
+            try pipeline.addHandler(NIOSSLServerHandler(context: tls.serverContext))
+            try pipeline.addHandler(TLSRefusalHandler(direction: "inbound", metrics: metrics, logger: logger))
+        }
         try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: settings.maxFrameSize)))
         try pipeline.addHandler(HandshakeHandler(
             side: .server(server), promise: channel.eventLoop.makePromise(), timeout: settings.handshakeTimeout, metrics: metrics
@@ -232,6 +268,13 @@ public final class NodeTransport: Sendable {
 
     private func connect(to peer: NodeAddress) -> EventLoopFuture<OutboundConnection> {
         let eventLoop = group.any()
+        let tls: TransportTLS?
+        do {
+            tls = try tlsContexts()
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let logger = self.logger
         let handshake = eventLoop.makePromise(of: HandshakeHello.self)
         let client = ClientHandshake(local: localHello(), proofs: proofs)
         let settings = self.settings
@@ -243,6 +286,10 @@ public final class NodeTransport: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls.clientContext, serverHostname: nil))
+                        try pipeline.addHandler(TLSRefusalHandler(direction: "outbound", metrics: metrics, logger: logger))
+                    }
                     try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: settings.maxFrameSize)))
                     try pipeline.addHandler(HandshakeHandler(
                         side: .client(client), promise: handshake, timeout: settings.handshakeTimeout, metrics: metrics
@@ -314,5 +361,6 @@ public final class NodeTransport: Sendable {
         }
         for connection in outbound { try? await connection.channel.close() }
         for channel in state.withLock({ Array($0.inbound.values) }) { try? await channel.close() }
+        tlsReloading.withLock { $0?.cancel() }
     }
 }

@@ -36,6 +36,9 @@ public struct TransportSettings: Sendable {
     public var writeBufferLowWaterMark: Int = 256 * 1024
     /// NIO write-buffer high water mark in bytes (channel writability metric). Default 1 MiB.
     public var writeBufferHighWaterMark: Int = 1024 * 1024
+    /// Mutual TLS between nodes; nil runs plain TCP (loopback development only: the
+    /// cluster key then authenticates peers but nothing is encrypted). Default nil.
+    public var tls: TransportTLSSettings?
 
     /// Every bound and interval at its default (given on each property).
     public init() {}

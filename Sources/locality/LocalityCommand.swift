@@ -13,6 +13,7 @@ struct LocalityCommand: AsyncParsableCommand {
             MembersCommand.self,
             DemoCommand.self,
             RingCommand.self,
+            CertsCommand.self,
             BenchCommand.self,
             TransportEchoServerCommand.self,
             ActorServerCommand.self,

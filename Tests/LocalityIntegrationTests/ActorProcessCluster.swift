@@ -15,7 +15,10 @@ struct ActorProcessCluster {
 
     /// Starts `count` nodes (`n1`…); `store(name)` is the node's `--store` value (nil: the
     /// default, SQLite in the node's data directory).
-    static func start(count: Int, store: (String) -> String?) async throws -> ActorProcessCluster {
+    /// `extra(name)` adds flags of the test's own to a node's command line.
+    static func start(
+        count: Int, store: (String) -> String?, extra: (String) -> [String] = { _ in [] }
+    ) async throws -> ActorProcessCluster {
         let processes = try NodeProcesses()
         try #require(FileManager.default.isExecutableFile(atPath: processes.binary),
                      "build the CLI first (swift build --build-tests) or set LOCALITY_BIN; missing \(processes.binary)")
@@ -39,7 +42,7 @@ struct ActorProcessCluster {
                     "--log-level", "notice",
                     // SWIM at test speed: a killed node leaves the ring within a few seconds.
                     "--probe-interval-ms", "300", "--probe-timeout-ms", "150",
-                ] + (store(name).map { ["--store", $0] } ?? []))
+                ] + (store(name).map { ["--store", $0] } ?? []) + extra(name))
         }
         return ActorProcessCluster(processes: processes, names: names, keyring: keyring, gossipPorts: gossip, httpPorts: http)
     }

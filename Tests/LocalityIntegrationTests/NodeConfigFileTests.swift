@@ -1,4 +1,5 @@
 import Foundation
+import LocalityServer
 import Testing
 
 /// `locality node --config FILE`: a file that sets every key starts a node, and the
@@ -72,5 +73,16 @@ import Testing
         #expect(result.status != 0)
         #expect(result.output.contains("unknown key 'probe-interval'"), "\(result.output)")
         processes.removeDirectory()
+    }
+
+    @Test("every configuration key is also a flag of `locality node`", .timeLimit(.minutes(1)))
+    func everyKeyIsAFlag() async throws {
+        let processes = try NodeProcesses()
+        defer { processes.killAll(); processes.removeDirectory() }
+        let help = try await processes.runCommand(["node", "--help"], seconds: 20)
+        #expect(help.status == 0)
+        for key in NodeSettingKey.all {
+            #expect(help.output.contains("\(key.flag) "), "`locality node --help` has no \(key.flag)")
+        }
     }
 }

@@ -166,6 +166,27 @@ import Testing
         }
     }
 
+    @Test func transportTLSNeedsItsThreeFilesTogether() async throws {
+        let cert = try write("cert", as: "n1.crt")
+        let key = try write("key", as: "n1.key")
+        let ca = try write("ca", as: "ca.pem")
+        let base = ["name": "n1", "bind": "127.0.0.1:7001", "cluster-key-file": keyFile]
+        let loaded = try await NodeConfiguration.load(
+            flags: base.merging(["tls-cert": cert, "tls-key": key, "tls-ca": ca, "tls-reload-interval-s": "5"]) { $1 }, environment: [:])
+        #expect(loaded.transportTLS?.certificatePath == cert)
+        #expect(loaded.transportTLS?.privateKeyPath == key)
+        #expect(loaded.transportTLS?.trustRootsPath == ca)
+        #expect(loaded.transportTLS?.reloadInterval == .seconds(5))
+        #expect(try await NodeConfiguration.load(flags: base, environment: [:]).transportTLS == nil)
+        do {
+            _ = try await NodeConfiguration.load(flags: base.merging(["tls-cert": cert]) { $1 }, environment: ["LOCALITY_TLS_CA": "/nope.pem"])
+            Issue.record("half a TLS configuration loaded")
+        } catch {
+            #expect(error.description.contains("'tls-key'") && error.description.contains("go together"), "\(error.description)")
+            #expect(error.description.contains("'tls-ca'") && error.description.contains("cannot read the file"), "\(error.description)")
+        }
+    }
+
     @Test func everyKeyHasOneFlagAndOneEnvironmentVariable() {
         let names = NodeSettingKey.all.map(\.name)
         #expect(Set(names).count == names.count)

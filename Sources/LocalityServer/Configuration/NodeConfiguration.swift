@@ -2,6 +2,7 @@ import LocalityActors
 import LocalityCore
 import LocalityMembership
 import LocalityStorage
+import LocalityTransport
 import Logging
 
 /// Everything a node needs to start, as one value: who it is, whom it joins, where it
@@ -45,6 +46,9 @@ public struct NodeConfiguration: Sendable {
     public var httpIdleTimeout: Duration = .seconds(30)
     /// Where actor state lives (`store`); nil: `sqlite:<data-dir>/state.sqlite`.
     public var store: StateStoreLocation?
+    /// Mutual TLS between nodes (`tls-cert`, `tls-key`, `tls-ca`, `tls-reload-interval-s`);
+    /// nil: plain TCP, for loopback development (the node logs a notice at start).
+    public var transportTLS: TransportTLSSettings?
     /// This node's files (`data-dir`); nil: `./locality-data/<name>`.
     public var dataDirectory: String?
     /// Activation bounds, idle timeout and placement (`idle-timeout-s`,

@@ -92,6 +92,18 @@ extension NodeSettingKey {
     /// This node's directory.
     public static let dataDir = NodeSettingKey("data-dir", .string, "a directory path (default: ./locality-data/<name>)")
 
+    // Transport TLS.
+    /// This node's transport certificate.
+    public static let tlsCert = NodeSettingKey(
+        "tls-cert", .string, "a PEM certificate (chain) file signed by the cluster CA; with tls-key and tls-ca (default: plain TCP)")
+    /// The key of `tls-cert`.
+    public static let tlsKey = NodeSettingKey("tls-key", .string, "the PEM private key file of tls-cert")
+    /// The cluster CA bundle.
+    public static let tlsCA = NodeSettingKey("tls-ca", .string, "a PEM file of the CA certificates whose signature a peer must show")
+    /// How often the certificate and key are read again.
+    public static let tlsReloadIntervalS = NodeSettingKey(
+        "tls-reload-interval-s", .int, "seconds between reads of tls-cert and tls-key, a whole number ≥ 1 (default: 30)")
+
     // Actors.
     /// Idle time before deactivation.
     public static let idleTimeoutS = NodeSettingKey("idle-timeout-s", .int, "seconds, a whole number ≥ 1 (default: 900)")
@@ -110,6 +122,7 @@ extension NodeSettingKey {
         nodeName, bind, seeds, clusterKeyFile, clusterKey, metadata, logLevel,
         probeIntervalMs, probeTimeoutMs, gossipIntervalMs, suspicionMult,
         transport, http, httpMaxConnections, httpIdleTimeoutS, store, dataDir,
+        tlsCert, tlsKey, tlsCA, tlsReloadIntervalS,
         idleTimeoutS, maxActivations, placement, idempotencyWindowS, idempotencyKeysPerActor,
     ]
 

@@ -4,6 +4,7 @@ import LocalityActors
 import LocalityCore
 import LocalityMembership
 import LocalityStorage
+import LocalityTransport
 import Logging
 
 /// Reads and checks each `NodeSettingKey` through one `ConfigReader`, and names the layer
@@ -89,6 +90,7 @@ struct SettingsReader {
         let http = address(.http, allowPortZero: true, errors: &errors)
         let httpMaxConnections = positive(.httpMaxConnections, errors: &errors)
         let httpIdleTimeoutS = positive(.httpIdleTimeoutS, errors: &errors)
+        let transportTLS = readTransportTLS(errors: &errors)
         var store: StateStoreLocation?
         if let text = string(.store) {
             do { store = try StateStoreLocation(parsing: text) } catch { errors.append(self.error(.store, problem: (error as? LocalityError)?.message ?? "\(error)")) }
@@ -118,12 +120,33 @@ struct SettingsReader {
         if let httpMaxConnections { configuration.httpMaxConnections = httpMaxConnections }
         if let httpIdleTimeoutS { configuration.httpIdleTimeout = .seconds(httpIdleTimeoutS) }
         configuration.store = store
+        configuration.transportTLS = transportTLS
         configuration.dataDirectory = string(.dataDir)
         configuration.actors = actors
         if transport == nil, bind.port + 1000 > 65_535 {
             errors.append(error(.transport, problem: "missing, and its default (bind port + 1000) is not a port"))
         }
         return configuration
+    }
+
+    /// Transport TLS from `tls-cert`, `tls-key` and `tls-ca`: all three or none. The files
+    /// are read when the node starts (a bad one stops it there with the file named).
+    private func readTransportTLS(errors: inout [NodeConfigurationError]) -> TransportTLSSettings? {
+        let reload = positive(.tlsReloadIntervalS, errors: &errors)
+        let files = [NodeSettingKey.tlsCert, .tlsKey, .tlsCA].map { ($0, string($0)) }
+        let given = files.filter { $0.1 != nil }
+        guard !given.isEmpty else {
+            if reload != nil { errors.append(error(.tlsReloadIntervalS, problem: "set without tls-cert, tls-key and tls-ca")) }
+            return nil
+        }
+        for (key, value) in files where value == nil {
+            errors.append(error(key, problem: "missing: tls-cert, tls-key and tls-ca go together"))
+        }
+        for (key, value) in given where !FileManager.default.isReadableFile(atPath: value ?? "") {
+            errors.append(error(key, problem: "cannot read the file"))
+        }
+        guard given.count == files.count, let cert = files[0].1, let key = files[1].1, let ca = files[2].1 else { return nil }
+        return TransportTLSSettings(certificatePath: cert, privateKeyPath: key, trustRootsPath: ca, reloadInterval: .seconds(reload ?? 30))
     }
 
     /// How high the layer `key`'s value came from ranks: flag 3, environment 2, file 1.

@@ -42,7 +42,7 @@ final class ActorHost: Service, Sendable {
 
     /// Builds the runtime on `store` and binds the transport at `transport` (port 0: any).
     static func start(
-        id: NodeID, clusterKey: [UInt8], transport bindAddress: NodeAddress, store: any StateStore,
+        id: NodeID, clusterKey: [UInt8], transport bindAddress: NodeAddress, tls: TransportTLSSettings? = nil, store: any StateStore,
         settings: ActorSettings, kinds: [ActorKind], logger: Logger
     ) async throws -> ActorHost {
         let system = ClusterSystem(node: id, settings: settings, stateStore: store, logger: Logger(label: "locality.actors"))
@@ -53,7 +53,10 @@ final class ActorHost: Service, Sendable {
         let directory = settings.placement.usesDirectory
             ? DirectoryService(local: id, ring: resolver.ring, addresses: resolver, onConflict: system.directoryConflictHandler) : nil
         let handler: any TransportHandler = directory.map { TransportServiceMux(router: router, directory: $0) } ?? router
-        let transport = NodeTransport(identity: id, clusterKey: clusterKey, handler: handler, logger: Logger(label: "locality.transport"))
+        var transportSettings = TransportSettings()
+        transportSettings.tls = tls
+        let transport = NodeTransport(
+            identity: id, clusterKey: clusterKey, settings: transportSettings, handler: handler, logger: Logger(label: "locality.transport"))
         router.attach(transport)
         directory?.attach(transport)
         if let directory {

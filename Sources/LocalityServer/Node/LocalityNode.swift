@@ -94,7 +94,7 @@ public final class LocalityNode: Service, Sendable {
             (store as? StoreAvailability)?.expectIdentity(storeIdentity)
             let clusterKey = configuration.keyring.primary.withUnsafeBytes { Array($0) }
             host = try await ActorHost.start(
-                id: id, clusterKey: clusterKey, transport: try configuration.transportAddress(), store: store,
+                id: id, clusterKey: clusterKey, transport: try configuration.transportAddress(), tls: configuration.transportTLS, store: store,
                 settings: configuration.actors, kinds: kinds, logger: logger)
         } catch {
             try? await store.close()

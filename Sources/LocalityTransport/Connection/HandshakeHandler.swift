@@ -93,7 +93,7 @@ final class HandshakeHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !established {
-            finish(.failure(LocalityError(.unavailable, "handshake failed: \(error)")))
+            finish(.failure((error as? LocalityError) ?? LocalityError(.unavailable, "handshake failed: \(error)")))
         }
         context.fireErrorCaught(error)
     }

@@ -85,6 +85,24 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Where a new actor is activated: hash (its ring owner, no directory), prefer-local (the calling node) or two-choices (the less loaded of two random nodes); the last two register activations in the activation directory.")
     var placement: String?
 
+    @Option(help: "Seconds an actor remembers a call's Idempotency-Key (default 600).")
+    var idempotencyWindowS: String?
+
+    @Option(help: "Most idempotency keys one actor remembers, the oldest forgotten first (default 128).")
+    var idempotencyKeysPerActor: String?
+
+    @Option(help: "PEM certificate (chain) of this node, signed by the cluster CA: mutual TLS between nodes, with --tls-key and --tls-ca. Default: plain TCP.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(help: "PEM bundle of the CA certificates a peer's certificate must be signed by.")
+    var tlsCA: String?
+
+    @Option(help: "Seconds between reads of --tls-cert and --tls-key, so a renewed pair needs no restart (default 30).")
+    var tlsReloadIntervalS: String?
+
     @Flag(help: "Leave the cluster and exit when standard input closes (a parent process that starts nodes keeps it open, so its children never outlive it).")
     var exitOnStdinEOF = false
 
@@ -96,6 +114,8 @@ struct NodeCommand: AsyncParsableCommand {
             (.gossipIntervalMs, gossipIntervalMs), (.suspicionMult, suspicionMult), (.transport, transport), (.http, http),
             (.httpMaxConnections, httpMaxConnections), (.httpIdleTimeoutS, httpIdleTimeoutS), (.store, store), (.dataDir, dataDir),
             (.idleTimeoutS, idleTimeoutS), (.maxActivations, maxActivations), (.placement, placement),
+            (.idempotencyWindowS, idempotencyWindowS), (.idempotencyKeysPerActor, idempotencyKeysPerActor),
+            (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.tlsCA, tlsCA), (.tlsReloadIntervalS, tlsReloadIntervalS),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { key, value in value.map { (key.name, $0) } })
     }
