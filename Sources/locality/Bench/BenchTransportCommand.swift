@@ -9,7 +9,9 @@ import NIOPosix
 
 /// `locality bench transport`: request/response between two processes on loopback over
 /// one multiplexed node-transport connection, closed loop at a fixed concurrency, next
-/// to redis-benchmark PING_MBULK at the same client count in the same run.
+/// to redis-benchmark PING_MBULK at the same client count in the same run. With `--tls`,
+/// the same load also runs over mutual TLS against a second server, plain and TLS taking
+/// turns (two rounds each, half the duration per round) so both see the same machine.
 struct BenchTransportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transport",
@@ -31,6 +33,9 @@ struct BenchTransportCommand: AsyncParsableCommand {
     @Option(help: "Path of the Redis baseline script.")
     var redisScript: String = "scripts/bench-redis.sh"
 
+    @Flag(help: "Also measure mutual TLS (development certificates), alternating with plain TCP.")
+    var tls = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -43,27 +48,36 @@ struct BenchTransportCommand: AsyncParsableCommand {
     func run() async throws {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        let server = try BenchServerChild.start(["transport-echo-server", "--port", "0"], clusterKey: key)
-        defer { server.stop() }
-        var settings = TransportSettings()
-        settings.maxInFlightPerConnection = max(settings.maxInFlightPerConnection, concurrency * 2)
-        let client = NodeTransport(
-            identity: NodeID(name: "bench-client", uid: UInt64.random(in: 1...UInt64.max)), clusterKey: key,
-            settings: settings, handler: TransportEchoServerCommand.Echo()
-        )
-        let peer = NodeAddress(host: "127.0.0.1", port: server.port)
         var payload = ByteBuffer()
         payload.writeRepeatingByte(0x78, count: payloadBytes)
-
-        let loop: @Sendable (Double) async throws -> ClosedLoop.Result = { [concurrency, payload] seconds in
-            try await ClosedLoop.run(concurrency: concurrency, seconds: seconds) { _, _ in
-                _ = try await client.call(peer, payload: payload, deadline: .now() + .seconds(5))
-            }
+        let plain = try await EchoTarget.start(key: key, tlsDirectory: nil, concurrency: concurrency, payload: payload)
+        defer { plain.server.stop() }
+        var tlsTarget: EchoTarget?
+        var certificates: URL?
+        if tls {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locality-bench-tls-\(UUID().uuidString)")
+            certificates = directory
+            try Self.writeCertificates(into: directory)
+            tlsTarget = try await EchoTarget.start(key: key, tlsDirectory: directory.path, concurrency: concurrency, payload: payload)
         }
-        _ = try await loop(1)
-        let measured = try await loop(duration)
-        await client.shutdown()
-        server.stop()
+        defer {
+            tlsTarget?.server.stop()
+            if let certificates { try? FileManager.default.removeItem(at: certificates) }
+        }
+        _ = try await plain.run(seconds: 1)
+        _ = try await tlsTarget?.run(seconds: 1)
+        var measured = try await plain.run(seconds: tlsTarget == nil ? duration : duration / 2)
+        var tlsMeasured: ClosedLoop.Result?
+        if let tlsTarget {
+            var first = try await tlsTarget.run(seconds: duration / 2)
+            measured.merge(try await plain.run(seconds: duration / 2))
+            first.merge(try await tlsTarget.run(seconds: duration / 2))
+            tlsMeasured = first
+        }
+        await plain.client.shutdown()
+        plain.server.stop()
+        await tlsTarget?.client.shutdown()
+        tlsTarget?.server.stop()
 
         let redisRun = redisRequests > 0 ? await RedisBaseline.pingMbulk(script: redisScript, clients: concurrency, requests: redisRequests) : nil
         let redis = redisRun?.requestsPerSecond
@@ -82,7 +96,8 @@ struct BenchTransportCommand: AsyncParsableCommand {
             redisPingRPS: redis,
             redisP50Milliseconds: redisRun?.p50Milliseconds,
             redisP99Milliseconds: redisRun?.p99Milliseconds,
-            ratioVsRedis: redis.map { ($0 > 0 ? throughput / $0 : 0) }.map { ($0 * 1000).rounded() / 1000 }
+            ratioVsRedis: redis.map { ($0 > 0 ? throughput / $0 : 0) }.map { ($0 * 1000).rounded() / 1000 },
+            tls: tlsMeasured.map { TLSComparison(plain: measured, tls: $0) }
         )
         if json {
             print(try report.sortedKeysJSON())
@@ -108,6 +123,27 @@ struct TransportBenchReport: Encodable {
     var redisP50Milliseconds: Double?
     var redisP99Milliseconds: Double?
     var ratioVsRedis: Double?
+    var tls: TLSComparison?
+
+    /// The TLS comparison's keys sit at the top level of the JSON object.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(concurrency, forKey: .concurrency)
+        try container.encode(calls, forKey: .calls)
+        try container.encode(errors, forKey: .errors)
+        try container.encode(durationSeconds, forKey: .durationSeconds)
+        try container.encode(payloadBytes, forKey: .payloadBytes)
+        try container.encode(throughputRPS, forKey: .throughputRPS)
+        try container.encode(p50Milliseconds, forKey: .p50Milliseconds)
+        try container.encode(p99Milliseconds, forKey: .p99Milliseconds)
+        try container.encode(p999Milliseconds, forKey: .p999Milliseconds)
+        try container.encode(maxMilliseconds, forKey: .maxMilliseconds)
+        try container.encodeIfPresent(redisPingRPS, forKey: .redisPingRPS)
+        try container.encodeIfPresent(redisP50Milliseconds, forKey: .redisP50Milliseconds)
+        try container.encodeIfPresent(redisP99Milliseconds, forKey: .redisP99Milliseconds)
+        try container.encodeIfPresent(ratioVsRedis, forKey: .ratioVsRedis)
+        try tls?.encode(to: encoder)
+    }
 
     enum CodingKeys: String, CodingKey {
         case concurrency, calls, errors
@@ -129,7 +165,7 @@ struct TransportBenchReport: Encodable {
         transport: \(Int(throughputRPS)) calls/s at concurrency \(concurrency) (\(calls) calls, \(errors) errors in \(durationSeconds) s)
         latency: p50 \(p50Milliseconds) ms, p99 \(p99Milliseconds) ms, p99.9 \(p999Milliseconds) ms, max \(maxMilliseconds) ms
         redis PING_MBULK: \(redisPingRPS.map { "\(Int($0)) requests/s" } ?? "skipped") (p50 \(redisP50Milliseconds ?? 0) ms, p99 \(redisP99Milliseconds ?? 0) ms), ratio \(ratioVsRedis.map { "\($0)" } ?? "n/a")
-        """
+        """ + (tls.map { "\n" + $0.text } ?? "")
     }
 }
 

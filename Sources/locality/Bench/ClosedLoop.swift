@@ -11,6 +11,14 @@ enum ClosedLoop {
         var latency = LatencyHistogram()
 
         func milliseconds(at percentile: Double) -> Double { latency.milliseconds(at: percentile) }
+
+        /// Adds another run's calls, errors, time and latencies (rounds of one measurement).
+        mutating func merge(_ other: Result) {
+            calls += other.calls
+            errors += other.errors
+            elapsedSeconds += other.elapsedSeconds
+            latency.add(other.latency)
+        }
     }
 
     /// `concurrency` workers, each running `call(worker, sequence)` back to back for

@@ -20,6 +20,9 @@ struct TransportEchoServerCommand: AsyncParsableCommand {
     @Option(help: "Environment variable holding the cluster key (hex).")
     var clusterKeyEnv: String = "LOCALITY_CLUSTER_KEY"
 
+    @Option(help: "Directory of `locality certs` files: serve mutual TLS with its echo.crt/echo.key and ca.pem.")
+    var tlsDirectory: String?
+
     struct Echo: TransportHandler {
         func handle(_ request: TransportRequest) async throws -> ByteBuffer { request.payload }
     }
@@ -29,7 +32,10 @@ struct TransportEchoServerCommand: AsyncParsableCommand {
         guard let hex = ProcessInfo.processInfo.environment[clusterKeyEnv], let key = ClusterKeyHex.decode(hex) else {
             throw ValidationError("set \(clusterKeyEnv) to the cluster key in hex")
         }
-        let transport = NodeTransport(identity: NodeID(name: "echo", uid: UInt64.random(in: 1...UInt64.max)), clusterKey: key, handler: Echo())
+        var settings = TransportSettings()
+        settings.tls = tlsDirectory.map { TransportTLSSettings(directory: $0, node: "echo") }
+        let transport = NodeTransport(
+            identity: NodeID(name: "echo", uid: UInt64.random(in: 1...UInt64.max)), clusterKey: key, settings: settings, handler: Echo())
         let address = try await transport.bind(host: "127.0.0.1", port: port)
         FileHandle.standardOutput.write(Data("ready \(address.port)\n".utf8))
         // The parent closes our stdin when it is done (or dies).
@@ -56,5 +62,12 @@ enum ClusterKeyHex {
             index += 2
         }
         return bytes
+    }
+}
+
+extension TransportTLSSettings {
+    /// The files `locality certs` wrote into `directory` for `node`.
+    init(directory: String, node: String) {
+        self.init(certificatePath: "\(directory)/\(node).crt", privateKeyPath: "\(directory)/\(node).key", trustRootsPath: "\(directory)/ca.pem")
     }
 }
