@@ -12,25 +12,33 @@ struct ActorProcessCluster {
     let keyring: ClusterKeyring
     let gossipPorts: [String: Int]
     let httpPorts: [String: Int]
+    let transportPorts: [String: Int]
+
+    /// The node transport port of `name`.
+    func transportPort(_ name: String) -> Int? { transportPorts[name] }
 
     /// Starts `count` nodes (`n1`…); `store(name)` is the node's `--store` value (nil: the
     /// default, SQLite in the node's data directory).
-    /// `extra(name)` adds flags of the test's own to a node's command line.
+    /// `extra(name)` adds flags of the test's own to a node's command line; `ports` (gossip
+    /// ports, then transport, then HTTP: `count * 3`) are picked here when nil.
     static func start(
-        count: Int, store: (String) -> String?, extra: (String) -> [String] = { _ in [] }
+        count: Int, store: (String) -> String?, ports given: [Int]? = nil, extra: (String) -> [String] = { _ in [] }
     ) async throws -> ActorProcessCluster {
         let processes = try NodeProcesses()
         try #require(FileManager.default.isExecutableFile(atPath: processes.binary),
                      "build the CLI first (swift build --build-tests) or set LOCALITY_BIN; missing \(processes.binary)")
         let keyFile = try processes.writeKeyFile("cluster.key")
         let keyring = try ClusterKeyring(fileText: String(contentsOfFile: keyFile, encoding: .utf8))
-        let ports = try await NodeProcesses.freePorts(count * 3)
+        var ports = given ?? []
+        if given == nil { ports = try await NodeProcesses.freePorts(count * 3) }
         try #require(ports.count == count * 3, "not enough free loopback ports")
         let names = (1...count).map { "n\($0)" }
         var gossip: [String: Int] = [:]
         var http: [String: Int] = [:]
+        var transport: [String: Int] = [:]
         for (index, name) in names.enumerated() {
             gossip[name] = ports[index]
+            transport[name] = ports[count + index]
             http[name] = ports[2 * count + index]
         }
         for (index, name) in names.enumerated() {
@@ -44,7 +52,8 @@ struct ActorProcessCluster {
                     "--probe-interval-ms", "300", "--probe-timeout-ms", "150",
                 ] + (store(name).map { ["--store", $0] } ?? []) + extra(name))
         }
-        return ActorProcessCluster(processes: processes, names: names, keyring: keyring, gossipPorts: gossip, httpPorts: http)
+        return ActorProcessCluster(
+            processes: processes, names: names, keyring: keyring, gossipPorts: gossip, httpPorts: http, transportPorts: transport)
     }
 
     /// Waits until every node in `live` sees exactly the nodes of `live` alive, and its
