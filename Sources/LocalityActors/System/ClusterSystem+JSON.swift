@@ -101,13 +101,16 @@ extension ClusterSystem: ActorInvoker {
 
     /// Runs `body`, failing with `deadline_exceeded` once `timeout` passed (the body is
     /// cancelled then: a call still waiting for its turn leaves the mailbox).
-    static func within<T: Sendable>(_ timeout: Duration, call: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// `call` names the call in the error and is built only when one is thrown.
+    static func within<T: Sendable>(
+        _ timeout: Duration, call: @escaping @Sendable @autoclosure () -> String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         // The caller's own deadline (the gateway's) already ends the call in time.
         if let enclosing = Deadline.enclosing, enclosing.covers(timeout) { return try await body() }
         do {
-            return try await withDeadline(timeout, onTimeout: { LocalityError(.deadlineExceeded, "\(call) took longer than \(timeout)") }, body)
+            return try await withDeadline(timeout, onTimeout: { LocalityError(.deadlineExceeded, "\(call()) took longer than \(timeout)") }, body)
         } catch is CancellationError {
-            throw LocalityError(.cancelled, "\(call) was cancelled")
+            throw LocalityError(.cancelled, "\(call()) was cancelled")
         }
     }
 }
