@@ -14,8 +14,14 @@ struct RingCommand: ParsableCommand {
     @Option(help: "Members (node-0 … node-(N-1)).")
     var nodes: Int = 10
 
-    @Option(help: "Virtual nodes per member.")
+    @Option(help: "Virtual nodes per member (--algorithm vnodes).")
     var vnodes: Int = 256
+
+    @Option(help: "vnodes (Karger's ring of virtual nodes) or buckets (rendezvous hashing over a bucket table).")
+    var algorithm: String = RingAlgorithm.virtualNodes.rawValue
+
+    @Option(help: "log2 of the bucket table size (--algorithm buckets), 8…24.")
+    var bucketBits: Int = 18
 
     @Option(help: "Keys (key-0 … key-(K-1)).")
     var keys: Int = 1_000_000
@@ -34,15 +40,20 @@ struct RingCommand: ParsableCommand {
         guard vnodes >= 1 else { throw ValidationError("--vnodes must be at least 1") }
         guard keys >= 1 else { throw ValidationError("--keys must be at least 1") }
         if let bounded, !(bounded >= 1.0) { throw ValidationError("--bounded must be >= 1.0") }
+        guard RingAlgorithm(rawValue: algorithm) != nil else { throw ValidationError("--algorithm must be vnodes or buckets") }
+        guard (8...24).contains(bucketBits) else { throw ValidationError("--bucket-bits must be 8…24") }
     }
 
     func run() throws {
-        let settings = RingSettings(virtualNodesPerMember: vnodes)
+        let settings = RingSettings(
+            virtualNodesPerMember: vnodes, algorithm: RingAlgorithm(rawValue: algorithm) ?? .virtualNodes, bucketBits: bucketBits)
+        let buildStart = ContinuousClock.now
         let members = (0..<nodes).map { NodeID(name: "node-\($0)", uid: UInt64($0) + 1) }
         let keyStrings = (0..<keys).map { "key-\($0)" }
         let hashes = keyStrings.map(HashRing.keyHash)
 
         let ring = HashRing(members: members, settings: settings)
+        let buildSeconds = (ContinuousClock.now - buildStart) / .seconds(1)
         let grown = HashRing(members: members + [NodeID(name: "node-\(nodes)", uid: UInt64(nodes) + 1)], settings: settings)
         let shrunk = HashRing(members: Array(members.dropLast()), settings: settings)
 
@@ -60,6 +71,11 @@ struct RingCommand: ParsableCommand {
         var output: [String: Any] = [
             "nodes": nodes,
             "vnodes": vnodes,
+            "algorithm": algorithm,
+            "bucket_bits": bucketBits,
+            "build_ms": buildSeconds * 1000,
+            "moved_on_add_over_ideal": movedOnAdd * Double(nodes + 1),
+            "moved_on_remove_over_ideal": movedOnRemove * Double(nodes),
             "keys": keys,
             "max_over_mean": Double(maxLoad) / mean,
             "min_over_mean": Double(minLoad) / mean,

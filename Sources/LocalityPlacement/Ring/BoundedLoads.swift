@@ -20,9 +20,16 @@ extension HashRing {
     /// The first member along the walk from `hash` whose load is below `capacity`, or nil
     /// when every member is at capacity (impossible when the capacity comes from
     /// `boundedCapacity` and `loads` sums to `totalLoad`). `loads` is indexed like
-    /// `members`. The walk visits at most every point once; it does not allocate.
+    /// `members`. The walk visits at most every point once; it does not allocate. With
+    /// rendezvous buckets the walk is the bucket's preference order (built only when the
+    /// owner is full).
     @inlinable
     public func boundedOwnerIndex(forHash hash: UInt64, loads: UnsafeBufferPointer<Int>, capacity: Int) -> Int? {
+        if !table.isEmpty {
+            let owner = Int(table[Int(truncatingIfNeeded: hash >> tableShift)])
+            if loads[owner] < capacity { return owner }
+            return preferenceIndices(forHash: hash, count: members.count).first { loads[$0] < capacity }
+        }
         if points.isEmpty { return nil }
         var position = pointIndex(forHash: hash)
         return owners.withUnsafeBufferPointer { ownerBuffer in

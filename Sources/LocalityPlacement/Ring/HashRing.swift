@@ -14,8 +14,19 @@ import LocalityCore
 public struct HashRing: Sendable, Equatable {
     /// Members in ascending `NodeID` order; `owners` index into this array.
     public let members: [NodeID]
-    /// Virtual nodes placed by each member, parallel to `members`.
+    /// Virtual nodes placed by each member (with rendezvous buckets: buckets it owns),
+    /// parallel to `members`.
     public let virtualNodeCounts: [Int]
+    /// The mapping in use.
+    public let algorithm: RingAlgorithm
+    /// Rendezvous buckets: the owner (index into `members`) of each bucket; empty for
+    /// virtual nodes.
+    @usableFromInline let table: ContiguousArray<UInt32>
+    /// Rendezvous buckets: a hash's bucket is `hash >> tableShift`.
+    @usableFromInline let tableShift: UInt64
+    /// Rendezvous buckets: members' seeds and weights, parallel to `members` (preference lists).
+    let seeds: [UInt64]
+    let weights: [Double]
     /// Sorted ring positions.
     @usableFromInline let points: ContiguousArray<UInt64>
     /// Member index (into `members`) of each point, parallel to `points`.
@@ -32,6 +43,29 @@ public struct HashRing: Sendable, Equatable {
     ///   - settings: virtual nodes per member and weights.
     public init(members: [NodeID], settings: RingSettings = RingSettings()) {
         let sorted = Array(Set(members)).sorted()
+        self.algorithm = settings.algorithm
+        if settings.algorithm == .rendezvousBuckets {
+            let seeds = sorted.map { RendezvousBuckets.seed(name: $0.name) }
+            let weights = sorted.map { settings.weight(of: $0) }
+            let table = RendezvousBuckets.table(seeds: seeds, weights: weights, bits: settings.bucketBits)
+            var counts = [Int](repeating: 0, count: sorted.count)
+            for owner in table { counts[Int(owner)] += 1 }
+            self.members = sorted
+            self.virtualNodeCounts = counts
+            self.table = table
+            self.tableShift = UInt64(64 - settings.bucketBits)
+            self.seeds = seeds
+            self.weights = weights
+            self.points = []
+            self.owners = []
+            self.bucketStarts = [0, 0]
+            self.bucketShift = 63
+            return
+        }
+        self.table = []
+        self.tableShift = 63
+        self.seeds = []
+        self.weights = []
         var counts: [Int] = []
         counts.reserveCapacity(sorted.count)
         var pairs: [(point: UInt64, owner: UInt32)] = []
@@ -128,6 +162,7 @@ public struct HashRing: Sendable, Equatable {
     /// Index into `members` of the owner of a hash, or nil for an empty ring.
     @inlinable
     public func ownerIndex(forHash hash: UInt64) -> Int? {
+        if !table.isEmpty { return Int(table[Int(truncatingIfNeeded: hash >> tableShift)]) }
         if points.isEmpty { return nil }
         return Int(owners[pointIndex(forHash: hash)])
     }
@@ -169,6 +204,9 @@ public struct HashRing: Sendable, Equatable {
     public func preferenceIndices(forHash hash: UInt64, count: Int) -> [Int] {
         let wanted = min(max(count, 0), members.count)
         if wanted == 0 { return [] }
+        if !table.isEmpty {
+            return RendezvousBuckets.ranked(bucket: Int(truncatingIfNeeded: hash >> tableShift), seeds: seeds, weights: weights, count: wanted)
+        }
         var result: [Int] = []
         result.reserveCapacity(wanted)
         var seen = [Bool](repeating: false, count: members.count)
@@ -189,7 +227,9 @@ public struct HashRing: Sendable, Equatable {
     /// virtual node counts, joined by `;`. Two nodes with the same checksum compute the
     /// same owner for every key (Ringpop compares membership checksums the same way).
     public var checksum: UInt64 {
-        var text = ""
+        // Rendezvous buckets name the algorithm and table size first (virtual-node views
+        // keep their old checksums); counts are buckets there.
+        var text = table.isEmpty ? "" : "buckets/\(64 - tableShift):"
         for (member, count) in zip(members, virtualNodeCounts) {
             text += "\(member.name)#\(String(member.uid, radix: 16))*\(count);"
         }
@@ -202,6 +242,8 @@ public struct HashRing: Sendable, Equatable {
         var bytes = points.capacity * MemoryLayout<UInt64>.stride
         bytes += owners.capacity * MemoryLayout<UInt32>.stride
         bytes += bucketStarts.capacity * MemoryLayout<UInt32>.stride
+        bytes += table.capacity * MemoryLayout<UInt32>.stride
+        bytes += (seeds.capacity + weights.capacity) * 8
         bytes += members.capacity * MemoryLayout<NodeID>.stride
         bytes += virtualNodeCounts.capacity * MemoryLayout<Int>.stride
         for member in members where member.name.utf8.count > 15 {
