@@ -1,5 +1,6 @@
 import LocalityCore
 import LocalityMembership
+import LocalityPlacement
 
 /// Keeps a `RingOwnerResolver` in step with a `MembershipProvider`, so routing follows
 /// the cluster as gossip (or any provider) sees it.
@@ -24,6 +25,14 @@ public enum MembershipRingFeed {
 
     /// The metadata key under which a member advertises its store identity.
     public static let storeKey = "store"
+    /// The metadata key under which a member advertises its ring algorithm
+    /// (`RingAlgorithm.rawValue`); a member that advertises none uses virtual nodes.
+    public static let ringKey = "ring"
+
+    /// The ring algorithm a member advertises (virtual nodes when it advertises none).
+    public static func ringAlgorithm(in metadata: [UInt8]) -> String {
+        value(of: ringKey, in: metadata) ?? RingAlgorithm.virtualNodes.rawValue
+    }
 
     /// The transport address a member advertises, or nil when it advertises none.
     public static func transportAddress(in metadata: [UInt8]) -> NodeAddress? {
@@ -42,11 +51,16 @@ public enum MembershipRingFeed {
 
     /// The ring's member list for a membership view. With `storeIdentity`, a member that
     /// advertises another store (or none) is left off: keys must never move to a node
-    /// whose store has not seen their state.
-    public static func routableMembers(_ members: [MemberState], storeIdentity: String? = nil) -> [NodeID: NodeAddress] {
+    /// whose store has not seen their state. With `ringAlgorithm`, a member that maps keys
+    /// with another algorithm is left off too.
+    public static func routableMembers(
+        _ members: [MemberState], storeIdentity: String? = nil, ringAlgorithm: String? = nil
+    ) -> [NodeID: NodeAddress] {
         var routable: [NodeID: NodeAddress] = [:]
         for member in members where member.status == .alive || member.status == .suspect {
             if let storeIdentity, value(of: storeKey, in: member.metadata) != storeIdentity { continue }
+            // Members that map keys another way would disagree on owners.
+            if let ringAlgorithm, self.ringAlgorithm(in: member.metadata) != ringAlgorithm { continue }
             if let address = transportAddress(in: member.metadata) { routable[member.id] = address }
         }
         return routable
@@ -56,7 +70,9 @@ public enum MembershipRingFeed {
     /// is cancelled; with `storeIdentity`, only members on the same store are routable
     /// (see `routableMembers`). The resolver is updated once per event whose change matters to the
     /// ring (a suspicion of an already routable member does not rebuild it).
-    public static func run(provider: some MembershipProvider, resolver: RingOwnerResolver, storeIdentity: String? = nil) async {
+    public static func run(
+        provider: some MembershipProvider, resolver: RingOwnerResolver, storeIdentity: String? = nil, ringAlgorithm: String? = nil
+    ) async {
         var view: [NodeID: MemberState] = [:]
         var routable = resolver.members
         var gateways = resolver.gateways
@@ -65,7 +81,7 @@ public enum MembershipRingFeed {
             case .statusChanged(let member, _): view[member.id] = member
             case .removed(let id): view[id] = nil
             }
-            let next = routableMembers(Array(view.values), storeIdentity: storeIdentity)
+            let next = routableMembers(Array(view.values), storeIdentity: storeIdentity, ringAlgorithm: ringAlgorithm)
             let nextGateways = gatewayAddresses(Array(view.values)).filter { next[$0.key] != nil }
             if next != routable || nextGateways != gateways {
                 (routable, gateways) = (next, nextGateways)

@@ -30,7 +30,8 @@ public final class RingOwnerResolver: OwnerResolver, MemberAddressBook {
         }
     }
 
-    private let settings: RingSettings
+    /// The ring settings every view is built with.
+    public let settings: RingSettings
     private let view: Mutex<View>
     private let observers = Mutex(Observers())
 

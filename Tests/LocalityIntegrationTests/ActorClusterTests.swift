@@ -137,6 +137,31 @@ struct ActorClusterTests {
         cluster.processes.removeDirectory()
     }
 
+    @Test("2 nodes on one store but different ring algorithms: the newer refuses to join, naming both algorithms",
+          .timeLimit(.minutes(2)))
+    func differentRingAlgorithmsRefuseToFormACluster() async throws {
+        let cluster = try await ActorProcessCluster.start(count: 2, store: { _ in "memory" }) { name in
+            name == "n1" ? ["--ring", "vnodes"] : []
+        }
+        defer { cluster.processes.killAll() }
+        var exited: [String: Int32] = [:]
+        let deadline = ContinuousClock.now + .seconds(30)
+        while exited.isEmpty, ContinuousClock.now < deadline {
+            for name in cluster.names where !cluster.processes.isRunning(name) {
+                exited[name] = await cluster.processes.waitForExit(name, seconds: 1)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(!exited.isEmpty, "both nodes still running with different rings:\n\(cluster.logs())")
+        for (name, status) in exited {
+            #expect(status != 0, "\(name) exited 0")
+            let log = cluster.processes.log(name)
+            #expect(log.contains("refusing to join the cluster"), "\(name):\n\(log)")
+            #expect(log.contains("'vnodes'") && log.contains("'buckets'") && log.contains("--ring"), "\(name):\n\(log)")
+        }
+        cluster.processes.removeDirectory()
+    }
+
     @Test("3 nodes, one PostgreSQL: 10,000 counters × 10 increments over HTTP; exact in memory and in storage, one activation each",
           .timeLimit(.minutes(10)))
     func postgresShared() async throws {

@@ -1,6 +1,7 @@
 import LocalityActors
 import LocalityCore
 import LocalityMembership
+import LocalityPlacement
 import LocalityStorage
 import LocalityTransport
 import Logging
@@ -46,6 +47,10 @@ public struct NodeConfiguration: Sendable {
     public var httpIdleTimeout: Duration = .seconds(30)
     /// Where actor state lives (`store`); nil: `sqlite:<data-dir>/state.sqlite`.
     public var store: StateStoreLocation?
+    /// How keys map to members (`ring`): rendezvous buckets by default. Members gossip it,
+    /// and a member with another algorithm is kept off the ring (a joining node refuses to
+    /// join), since the two would disagree on owners.
+    public var ring: RingAlgorithm = .rendezvousBuckets
     /// Mutual TLS between nodes (`tls-cert`, `tls-key`, `tls-ca`, `tls-reload-interval-s`);
     /// nil: plain TCP, for loopback development (the node logs a notice at start).
     public var transportTLS: TransportTLSSettings?

@@ -109,6 +109,9 @@ extension NodeSettingKey {
     public static let idleTimeoutS = NodeSettingKey("idle-timeout-s", .int, "seconds, a whole number ≥ 1 (default: 900)")
     /// Most live activations.
     public static let maxActivations = NodeSettingKey("max-activations", .int, "a whole number ≥ 1 (default: 1000000)")
+    /// How keys map to members.
+    public static let ring = NodeSettingKey(
+        "ring", .string, "buckets (rendezvous hashing over 2^18 buckets) or vnodes (the ring of 256 virtual nodes per member before it) (default: buckets); every member must use the same")
     /// Where a new activation goes.
     public static let placement = NodeSettingKey("placement", .string, "hash, prefer-local or two-choices (default: hash)")
     /// How long an actor remembers an idempotency key.
@@ -123,7 +126,7 @@ extension NodeSettingKey {
         probeIntervalMs, probeTimeoutMs, gossipIntervalMs, suspicionMult,
         transport, http, httpMaxConnections, httpIdleTimeoutS, store, dataDir,
         tlsCert, tlsKey, tlsCA, tlsReloadIntervalS,
-        idleTimeoutS, maxActivations, placement, idempotencyWindowS, idempotencyKeysPerActor,
+        idleTimeoutS, maxActivations, placement, ring, idempotencyWindowS, idempotencyKeysPerActor,
     ]
 
     /// The setting named `name`, nil for a name that is not a key.

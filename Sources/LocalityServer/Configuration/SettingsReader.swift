@@ -3,6 +3,7 @@ import Foundation
 import LocalityActors
 import LocalityCore
 import LocalityMembership
+import LocalityPlacement
 import LocalityStorage
 import LocalityTransport
 import Logging
@@ -108,6 +109,10 @@ struct SettingsReader {
                 errors.append(error(.placement, problem: "unknown placement"))
             }
         }
+        var ring = RingAlgorithm.rendezvousBuckets
+        if let text = string(.ring) {
+            if let algorithm = RingAlgorithm(rawValue: text) { ring = algorithm } else { errors.append(error(.ring, problem: "unknown ring algorithm")) }
+        }
         actors.collectionQuantum = min(actors.collectionQuantum, max(.seconds(1), actors.idleTimeout / 4))
         guard let name, let bind, let keyring else { return nil }
         var configuration = NodeConfiguration(name: name, bind: bind, keyring: keyring)
@@ -121,6 +126,7 @@ struct SettingsReader {
         if let httpIdleTimeoutS { configuration.httpIdleTimeout = .seconds(httpIdleTimeoutS) }
         configuration.store = store
         configuration.transportTLS = transportTLS
+        configuration.ring = ring
         configuration.dataDirectory = string(.dataDir)
         configuration.actors = actors
         if transport == nil, bind.port + 1000 > 65_535 {

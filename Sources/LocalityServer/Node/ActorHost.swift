@@ -43,11 +43,11 @@ final class ActorHost: Service, Sendable {
     /// Builds the runtime on `store` and binds the transport at `transport` (port 0: any).
     static func start(
         id: NodeID, clusterKey: [UInt8], transport bindAddress: NodeAddress, tls: TransportTLSSettings? = nil, store: any StateStore,
-        settings: ActorSettings, kinds: [ActorKind], logger: Logger
+        settings: ActorSettings, ring: RingSettings = RingSettings(), kinds: [ActorKind], logger: Logger
     ) async throws -> ActorHost {
         let system = ClusterSystem(node: id, settings: settings, stateStore: store, logger: Logger(label: "locality.actors"))
         for kind in kinds { try kind.register(system) }
-        let resolver = RingOwnerResolver()
+        let resolver = RingOwnerResolver(settings: ring)
         let router = Router(local: id, resolver: resolver, addresses: resolver, handler: system.callHandler)
         // Directory-backed placement: the transport also serves this node's directory partition.
         let directory = settings.placement.usesDirectory
@@ -70,7 +70,8 @@ final class ActorHost: Service, Sendable {
     }
 
     /// Keeps the ring in step with `gossip` until the task is cancelled; members on
-    /// another store than `storeIdentity` never enter it.
+    /// another store than `storeIdentity`, or with another ring algorithm than this node's,
+    /// never enter it.
     func follow(_ gossip: GossipMembership, storeIdentity: String) -> Task<Void, Never> {
         let resolver = resolver
         let logger = logger
@@ -82,7 +83,8 @@ final class ActorHost: Service, Sendable {
                 }
             }
             let directory = system.followDirectory(resolver)
-            await MembershipRingFeed.run(provider: gossip, resolver: resolver, storeIdentity: storeIdentity)
+            await MembershipRingFeed.run(
+                provider: gossip, resolver: resolver, storeIdentity: storeIdentity, ringAlgorithm: resolver.settings.algorithm.rawValue)
             watch.cancel()
             directory?.cancel()
         }

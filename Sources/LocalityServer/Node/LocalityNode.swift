@@ -3,6 +3,7 @@ import LocalityActors
 import LocalityCore
 import LocalityGateway
 import LocalityMembership
+import LocalityPlacement
 import LocalityRouting
 import LocalityStorage
 import LocalityTransport
@@ -95,7 +96,7 @@ public final class LocalityNode: Service, Sendable {
             let clusterKey = configuration.keyring.primary.withUnsafeBytes { Array($0) }
             host = try await ActorHost.start(
                 id: id, clusterKey: clusterKey, transport: try configuration.transportAddress(), tls: configuration.transportTLS, store: store,
-                settings: configuration.actors, kinds: kinds, logger: logger)
+                settings: configuration.actors, ring: RingSettings(algorithm: configuration.ring), kinds: kinds, logger: logger)
         } catch {
             try? await store.close()
             throw error
@@ -127,7 +128,8 @@ public final class LocalityNode: Service, Sendable {
     public func run() async throws {
         let feed = host.follow(membership, storeIdentity: storeIdentity)
         let storeGuard = StoreIdentityGuard(
-            localNode: id, storeIdentity: storeIdentity, storeLocation: "\(configuration.storeInForce)", membership: membership,
+            localNode: id, storeIdentity: storeIdentity, storeLocation: "\(configuration.storeInForce)", ringAlgorithm: configuration.ring,
+            membership: membership,
             refusesToJoin: !configuration.seeds.isEmpty, joinWindow: Self.storeCheckWindow, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: membership), .init(service: storeGuard), .init(service: host),
@@ -180,10 +182,10 @@ public final class LocalityNode: Service, Sendable {
         return store
     }
 
-    /// `transport=host:port`, `store=<identity>` (and `http=host:port` with a fixed
+    /// `transport=host:port`, `store=<identity>`, `ring=<algorithm>` (and `http=host:port` with a fixed
     /// gateway port), then the configured metadata pairs.
     private static func gossipMetadata(_ configuration: NodeConfiguration, transport: NodeAddress, storeIdentity: String) -> [UInt8] {
-        var extra = [MembershipRingFeed.storeKey: storeIdentity]
+        var extra = [MembershipRingFeed.storeKey: storeIdentity, MembershipRingFeed.ringKey: configuration.ring.rawValue]
         // The gateway's address (when its port is fixed) lets dashboards reach every node.
         // A wildcard listen address advertises the node's own host instead.
         if let gateway = configuration.http, gateway.port != 0 {

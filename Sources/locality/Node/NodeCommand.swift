@@ -85,6 +85,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Where a new actor is activated: hash (its ring owner, no directory), prefer-local (the calling node) or two-choices (the less loaded of two random nodes); the last two register activations in the activation directory.")
     var placement: String?
 
+    @Option(help: "How keys map to members: buckets (rendezvous hashing over 2^18 buckets) or vnodes (the former ring of virtual nodes). Default buckets; every member must use the same.")
+    var ring: String?
+
     @Option(help: "Seconds an actor remembers a call's Idempotency-Key (default 600).")
     var idempotencyWindowS: String?
 
@@ -114,7 +117,7 @@ struct NodeCommand: AsyncParsableCommand {
             (.gossipIntervalMs, gossipIntervalMs), (.suspicionMult, suspicionMult), (.transport, transport), (.http, http),
             (.httpMaxConnections, httpMaxConnections), (.httpIdleTimeoutS, httpIdleTimeoutS), (.store, store), (.dataDir, dataDir),
             (.idleTimeoutS, idleTimeoutS), (.maxActivations, maxActivations), (.placement, placement),
-            (.idempotencyWindowS, idempotencyWindowS), (.idempotencyKeysPerActor, idempotencyKeysPerActor),
+            (.ring, ring), (.idempotencyWindowS, idempotencyWindowS), (.idempotencyKeysPerActor, idempotencyKeysPerActor),
             (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.tlsCA, tlsCA), (.tlsReloadIntervalS, tlsReloadIntervalS),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { key, value in value.map { (key.name, $0) } })
