@@ -47,11 +47,11 @@ struct RingCommand: ParsableCommand {
     func run() throws {
         let settings = RingSettings(
             virtualNodesPerMember: vnodes, algorithm: RingAlgorithm(rawValue: algorithm) ?? .virtualNodes, bucketBits: bucketBits)
-        let buildStart = ContinuousClock.now
         let members = (0..<nodes).map { NodeID(name: "node-\($0)", uid: UInt64($0) + 1) }
         let keyStrings = (0..<keys).map { "key-\($0)" }
         let hashes = keyStrings.map(HashRing.keyHash)
 
+        let buildStart = ContinuousClock.now
         let ring = HashRing(members: members, settings: settings)
         let buildSeconds = (ContinuousClock.now - buildStart) / .seconds(1)
         let grown = HashRing(members: members + [NodeID(name: "node-\(nodes)", uid: UInt64(nodes) + 1)], settings: settings)
