@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         .target(
@@ -182,6 +183,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         // A node as a library: configuration (flags > LOCALITY_* environment > file) and the
@@ -304,7 +307,9 @@ let package = Package(
         .testTarget(
             name: "LocalityGatewayTests",
             dependencies: [
-                "LocalityGateway", "LocalityCore", "LocalityLauncher", "LocalityRouting",
+                "LocalityGateway", "LocalityClient", "LocalityCore", "LocalityLauncher", "LocalityRouting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -315,7 +320,7 @@ let package = Package(
         .testTarget(
             name: "LocalityServerTests",
             dependencies: [
-                "LocalityServer", "LocalityActors", "LocalityCore", "LocalityMembership", "LocalityLauncher",
+                "LocalityServer", "LocalityActors", "LocalityCore", "LocalityMembership", "LocalityLauncher", "LocalityGateway", "LocalityClient",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

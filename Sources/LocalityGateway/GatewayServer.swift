@@ -25,6 +25,9 @@ public final class GatewayServer: Sendable {
     let rateLimiter: ClientRateLimiter?
     let connections = ConnectionCounter()
     let stats: RequestStats
+    /// Checks bearer tokens when `settings.auth` is set.
+    let authenticator: GatewayAuthenticator?
+    private let rejectionLog: AuthRejectionLog
     private let logger: Logger
     private let port = PortBox()
 
@@ -41,6 +44,8 @@ public final class GatewayServer: Sendable {
         }
         self.rateLimiter = settings.rateLimit.map { ClientRateLimiter(settings: $0) }
         self.stats = RequestStats(capacity: settings.statsSeconds) { Int64(Date().timeIntervalSince1970) }
+        self.authenticator = settings.auth.map { GatewayAuthenticator(settings: $0) }
+        self.rejectionLog = AuthRejectionLog(logger: logger)
     }
 
     /// The port the server listens on once it runs (useful with `port: 0`).
@@ -119,7 +124,8 @@ public final class GatewayServer: Sendable {
     }
 
     private var middleware: GatewayMiddleware {
-        GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger)
+        GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger,
+                          authenticator: authenticator, rejectionLog: rejectionLog)
     }
 
     private var actorRoute: ActorRoute {

@@ -1,5 +1,6 @@
 import LocalityActors
 import LocalityCore
+import LocalityGateway
 import LocalityMembership
 import LocalityStorage
 import Logging
@@ -43,6 +44,10 @@ public struct NodeConfiguration: Sendable {
     public var httpMaxConnections = 16_384
     /// How long an HTTP connection may stay idle (`http-idle-timeout-s`).
     public var httpIdleTimeout: Duration = .seconds(30)
+    /// Bearer-token authentication of the gateway (`http-tokens-file`,
+    /// `http-jwt-hmac-secret-file`, `http-jwt-public-key-file`, `http-jwt-issuer`,
+    /// `http-jwt-audience`); nil: the gateway answers everyone.
+    public var httpAuth: GatewayAuthSettings?
     /// Where actor state lives (`store`); nil: `sqlite:<data-dir>/state.sqlite`.
     public var store: StateStoreLocation?
     /// This node's files (`data-dir`); nil: `./locality-data/<name>`.
