@@ -2,13 +2,16 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import LocalityCore
 import Logging
 import NIOCore
 import Synchronization
 
 /// The HTTP gateway of a Locality node: actor calls over HTTP/JSON, health, cluster
-/// views, metrics and the dashboard, served by Hummingbird 2 (see docs/gateway.md).
+/// views, metrics and the dashboard, served by Hummingbird 2 (see docs/gateway.md), over
+/// HTTPS when `GatewaySettings.tls` is set, with bearer-token authentication when
+/// `GatewaySettings.auth` is.
 ///
 /// ```swift
 /// let gateway = GatewayServer(settings: GatewaySettings(port: 8080), context: GatewayContext(invoker: system))
@@ -64,9 +67,16 @@ public final class GatewayServer: Sendable {
             }],
             idleTimeout: .nanoseconds(settings.idleTimeout.nanosecondsClamped)
         )
+        let server: HTTPServerBuilder
+        if let tls = settings.tls?.configuration {
+            // The settings already made a context from this configuration, so this does not throw in practice.
+            server = HTTPServerBuilder { responder in try TLSChannel(HTTP1Channel(responder: responder, configuration: http1), tlsConfiguration: tls) }
+        } else {
+            server = .http1(configuration: http1)
+        }
         return Application(
             responder: makeResponder(),
-            server: .http1(configuration: http1),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: settings.serverName),
             onServerRunning: { [port] channel in
                 let bound = channel.localAddress?.port ?? settings.port

@@ -55,6 +55,8 @@ public struct GatewaySettings: Sendable {
     public var statsSeconds: Int
     /// Client authentication by bearer tokens; nil (the default) answers everyone.
     public var auth: GatewayAuthSettings?
+    /// HTTPS; nil (the default) serves plain HTTP.
+    public var tls: GatewayTLSSettings?
 
     /// Settings with the defaults given on each property (127.0.0.1:8080).
     public init(
@@ -74,7 +76,8 @@ public struct GatewaySettings: Sendable {
         lingerTime: Duration = .seconds(2),
         serverName: String = "locality-gateway",
         statsSeconds: Int = 300,
-        auth: GatewayAuthSettings? = nil
+        auth: GatewayAuthSettings? = nil,
+        tls: GatewayTLSSettings? = nil
     ) {
         self.host = host
         self.port = port
@@ -93,6 +96,7 @@ public struct GatewaySettings: Sendable {
         self.serverName = serverName
         self.statsSeconds = statsSeconds
         self.auth = auth
+        self.tls = tls
     }
 }
 

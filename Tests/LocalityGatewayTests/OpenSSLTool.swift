@@ -38,4 +38,15 @@ enum OpenSSLTool {
         try run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "key.pem"], in: directory)
         return try String(contentsOf: directory.appendingPathComponent("key.pem"), encoding: .utf8)
     }
+
+    /// A self-signed EC P-256 certificate for `localhost` and 127.0.0.1, valid two days, and
+    /// its key: `cert.pem` and `key.pem` in a new temporary directory (returned).
+    static func selfSignedCertificate() throws -> URL {
+        let directory = try temporaryDirectory()
+        try run([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "key.pem", "-out", "cert.pem",
+            "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ], in: directory)
+        return directory
+    }
 }

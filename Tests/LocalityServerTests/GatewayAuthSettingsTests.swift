@@ -140,6 +140,41 @@ import Testing
         #expect(await problems(["http-jwt-issuer": "https://issuer.example"])?.contains("without a JWT key") == true)
     }
 
+    /// A self-signed certificate and its key made by the `openssl` tool in this test's directory.
+    func selfSignedCertificate(_ name: String) throws -> (certificate: String, key: String) {
+        let certificate = directory.appendingPathComponent("\(name).cert.pem").path
+        let key = directory.appendingPathComponent("\(name).key.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", certificate,
+            "-days", "2", "-subj", "/CN=localhost",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "openssl failed")
+        return (certificate, key)
+    }
+
+    @Test func httpsSettingsLoadAndBadOnesStopTheNode() async throws {
+        let good = try selfSignedCertificate("good")
+        let other = try selfSignedCertificate("other")
+        let configuration = try await load(["http-tls-cert": good.certificate, "http-tls-key": good.key])
+        #expect(configuration.httpTLS?.certificateFile == good.certificate)
+        #expect(try await load([:]).httpTLS == nil)
+
+        let onlyCertificate = await problems(["http-tls-cert": good.certificate])
+        #expect(onlyCertificate?.contains("http-tls-key") == true && onlyCertificate?.contains("needs both") == true, "\(onlyCertificate ?? "loaded")")
+        let onlyKey = await problems(["http-tls-key": good.key])
+        #expect(onlyKey?.contains("http-tls-cert") == true, "\(onlyKey ?? "loaded")")
+        let mismatch = await problems(["http-tls-cert": good.certificate, "http-tls-key": other.key])
+        #expect(mismatch?.contains("does not go with the certificate") == true, "\(mismatch ?? "loaded")")
+        let missing = await problems(["http-tls-cert": directory.appendingPathComponent("absent.pem").path, "http-tls-key": good.key])
+        #expect(missing?.contains("http-tls-cert") == true && missing?.contains("cannot read") == true, "\(missing ?? "loaded")")
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aNodeWithATokensFileRefusesCallsWithoutATokenAndAnswersTheTokensKinds() async throws {
         let tokens = try write(tokensYAML, as: "tokens.yaml")

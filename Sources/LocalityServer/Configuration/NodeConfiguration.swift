@@ -48,6 +48,8 @@ public struct NodeConfiguration: Sendable {
     /// `http-jwt-hmac-secret-file`, `http-jwt-public-key-file`, `http-jwt-issuer`,
     /// `http-jwt-audience`); nil: the gateway answers everyone.
     public var httpAuth: GatewayAuthSettings?
+    /// HTTPS for the gateway (`http-tls-cert`, `http-tls-key`); nil: plain HTTP.
+    public var httpTLS: GatewayTLSSettings?
     /// Where actor state lives (`store`); nil: `sqlite:<data-dir>/state.sqlite`.
     public var store: StateStoreLocation?
     /// This node's files (`data-dir`); nil: `./locality-data/<name>`.

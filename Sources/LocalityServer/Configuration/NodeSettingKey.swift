@@ -85,6 +85,12 @@ extension NodeSettingKey {
     public static let httpMaxConnections = NodeSettingKey("http-max-connections", .int, "a whole number ≥ 1 (default: 16384)")
     /// HTTP idle timeout.
     public static let httpIdleTimeoutS = NodeSettingKey("http-idle-timeout-s", .int, "seconds, a whole number ≥ 1 (default: 30)")
+    /// The gateway's HTTPS certificate chain.
+    public static let httpTLSCert = NodeSettingKey(
+        "http-tls-cert", .string, "a readable PEM certificate chain file, the server's certificate first; with http-tls-key (default: none, plain HTTP)")
+    /// The gateway's HTTPS private key.
+    public static let httpTLSKey = NodeSettingKey(
+        "http-tls-key", .string, "a readable PEM private key file matching http-tls-cert; with http-tls-cert (default: none, plain HTTP)")
     /// Static bearer tokens of the gateway.
     public static let httpTokensFile = NodeSettingKey(
         "http-tokens-file", .string, "a readable JSON or YAML file listing tokens by SHA-256 (default: none; with no token source the gateway answers everyone)")
@@ -122,7 +128,7 @@ extension NodeSettingKey {
     public static let all: [NodeSettingKey] = [
         nodeName, bind, seeds, clusterKeyFile, clusterKey, metadata, logLevel,
         probeIntervalMs, probeTimeoutMs, gossipIntervalMs, suspicionMult,
-        transport, http, httpMaxConnections, httpIdleTimeoutS,
+        transport, http, httpMaxConnections, httpIdleTimeoutS, httpTLSCert, httpTLSKey,
         httpTokensFile, httpJWTHMACSecretFile, httpJWTPublicKeyFile, httpJWTIssuer, httpJWTAudience, store, dataDir,
         idleTimeoutS, maxActivations, placement, idempotencyWindowS, idempotencyKeysPerActor,
     ]

@@ -91,6 +91,7 @@ struct SettingsReader {
         let httpMaxConnections = positive(.httpMaxConnections, errors: &errors)
         let httpIdleTimeoutS = positive(.httpIdleTimeoutS, errors: &errors)
         let httpAuth = readGatewayAuth(errors: &errors)
+        let httpTLS = readGatewayTLS(errors: &errors)
         var store: StateStoreLocation?
         if let text = string(.store) {
             do { store = try StateStoreLocation(parsing: text) } catch { errors.append(self.error(.store, problem: (error as? LocalityError)?.message ?? "\(error)")) }
@@ -120,6 +121,7 @@ struct SettingsReader {
         if let httpMaxConnections { configuration.httpMaxConnections = httpMaxConnections }
         if let httpIdleTimeoutS { configuration.httpIdleTimeout = .seconds(httpIdleTimeoutS) }
         configuration.httpAuth = httpAuth
+        configuration.httpTLS = httpTLS
         configuration.store = store
         configuration.dataDirectory = string(.dataDir)
         configuration.actors = actors
@@ -213,5 +215,27 @@ struct SettingsReader {
         }
         guard !tokens.isEmpty || jwt != nil else { return nil }
         return GatewayAuthSettings(tokens: tokens, jwt: jwt)
+    }
+
+    /// HTTPS for the gateway from `http-tls-cert` and `http-tls-key` (both or neither).
+    private func readGatewayTLS(errors: inout [NodeConfigurationError]) -> GatewayTLSSettings? {
+        switch (string(.httpTLSCert), string(.httpTLSKey)) {
+        case (nil, nil):
+            return nil
+        case (let certificate?, let key?):
+            do {
+                return try GatewayTLSSettings(certificateFile: certificate, keyFile: key)
+            } catch {
+                errors.append(self.error(error.message.contains(key) && !error.message.contains(certificate) ? .httpTLSKey : .httpTLSCert,
+                                         problem: error.message))
+                return nil
+            }
+        case (nil, _?):
+            errors.append(error(.httpTLSCert, problem: "missing: http-tls-key is set, HTTPS needs both"))
+            return nil
+        case (_?, nil):
+            errors.append(error(.httpTLSKey, problem: "missing: http-tls-cert is set, HTTPS needs both"))
+            return nil
+        }
     }
 }

@@ -136,8 +136,11 @@ public final class LocalityNode: Service, Sendable {
             let logger = logger
             let address = configuration.http
             let auth = Self.describe(configuration.httpAuth)
+            let tls = configuration.httpTLS != nil
             services.append(.init(service: gateway.makeApplication { port in
-                logger.info("HTTP gateway listening", metadata: ["http": "\(address?.host ?? ""):\(port)", "auth": "\(auth)"])
+                logger.info("HTTP gateway listening", metadata: [
+                    "http": "\(address?.host ?? ""):\(port)", "tls": "\(tls ? "on" : "off")", "auth": "\(auth)",
+                ])
             }))
         }
         logger.info("node started", metadata: [
@@ -224,6 +227,7 @@ public final class LocalityNode: Service, Sendable {
         settings.maxConnections = configuration.httpMaxConnections
         settings.idleTimeout = configuration.httpIdleTimeout
         settings.auth = configuration.httpAuth
+        settings.tls = configuration.httpTLS
         return GatewayServer(settings: settings, context: context, logger: Logger(label: "locality.gateway"))
     }
 }
