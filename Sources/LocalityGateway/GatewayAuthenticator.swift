@@ -45,9 +45,10 @@ final class GatewayAuthenticator: Sendable {
         return outcome
     }
 
-    /// Who `token` speaks for: a JWT when it has a JWT's shape and JWTs are accepted, else a static token.
-    func principal(for token: String) async -> AuthCheck {
-        if let jwt, JWTVerifier.looksLikeJWT(token) { return await jwt.check(token) }
+    /// Who `token` speaks for: a JWT when it has a JWT's shape and JWTs are accepted, else a
+    /// static token (hashed in place: no copy of the token is made).
+    func principal(for token: Substring) async -> AuthCheck {
+        if let jwt, JWTVerifier.looksLikeJWT(token) { return await jwt.check(String(token)) }
         let digest = token.utf8.withContiguousStorageIfAvailable { TokenDigest(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
             ?? TokenDigest(SHA256.hash(data: Array(token.utf8)))
         if let principal = staticTokens[digest] { return .accepted(principal) }
@@ -56,15 +57,30 @@ final class GatewayAuthenticator: Sendable {
     }
 
     /// The token of `Bearer <token>` (scheme in any case, RFC 6750 token68 characters), nil otherwise.
-    static func bearerToken(_ value: String) -> String? {
+    static func bearerToken(_ value: String) -> Substring? {
+        // Offsets found on the raw bytes (one pass, no allocation), then one Substring.
+        let bounds: (Int, Int)?? = value.utf8.withContiguousStorageIfAvailable { bytes -> (Int, Int)? in
+            guard bytes.count > 7, bytes[6] == 0x20 else { return nil }
+            // "bearer" in any case (| 0x20 lowers ASCII letters).
+            guard bytes[0] | 0x20 == 0x62, bytes[1] | 0x20 == 0x65, bytes[2] | 0x20 == 0x61, bytes[3] | 0x20 == 0x72,
+                  bytes[4] | 0x20 == 0x65, bytes[5] | 0x20 == 0x72 else { return nil }
+            var lower = 7
+            var upper = bytes.count
+            while lower < upper, bytes[lower] == 0x20 { lower += 1 }
+            while upper > lower, bytes[upper - 1] == 0x20 { upper -= 1 }
+            guard lower < upper else { return nil }
+            for index in lower..<upper where !isToken68(bytes[index]) { return nil }
+            return (lower, upper)
+        }
+        guard let bounds else {
+            // Not contiguous UTF-8 (a bridged string): make a native copy and parse that.
+            var copy = value
+            copy.makeContiguousUTF8()
+            return bearerToken(copy)
+        }
+        guard let (lower, upper) = bounds else { return nil }
         let utf8 = value.utf8
-        guard utf8.count > 7, utf8.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }) else { return nil }
-        var rest = utf8.dropFirst(6)
-        guard rest.first == UInt8(ascii: " ") else { return nil }
-        while rest.first == UInt8(ascii: " ") { rest = rest.dropFirst() }
-        while rest.last == UInt8(ascii: " ") { rest = rest.dropLast() }
-        guard !rest.isEmpty, rest.allSatisfy(isToken68) else { return nil }
-        return String(Substring(rest))
+        return Substring(value[utf8.index(utf8.startIndex, offsetBy: lower)..<utf8.index(utf8.startIndex, offsetBy: upper)])
     }
 
     private static func isToken68(_ byte: UInt8) -> Bool {

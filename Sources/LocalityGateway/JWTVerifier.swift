@@ -28,10 +28,13 @@ final class JWTVerifier: Sendable {
     }
 
     /// Whether `token` has the shape of a JWT (three dot-separated parts).
-    static func looksLikeJWT(_ token: String) -> Bool {
-        var dots = 0
-        for byte in token.utf8 where byte == UInt8(ascii: ".") { dots += 1 }
-        return dots == 2
+    static func looksLikeJWT(_ token: Substring) -> Bool {
+        let count: Int? = token.utf8.withContiguousStorageIfAvailable { bytes in
+            var dots = 0
+            for byte in bytes where byte == UInt8(ascii: ".") { dots += 1 }
+            return dots
+        }
+        return (count ?? token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count) == 2
     }
 
     func check(_ token: String, now: Date = Date()) async -> AuthCheck {
