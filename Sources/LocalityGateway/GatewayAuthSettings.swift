@@ -93,7 +93,8 @@ public struct GatewayJWTSettings: Sendable {
     /// Required `aud` (one of the token's audiences), or nil to accept any.
     public var audience: String?
     /// Most verified tokens kept, so a token is verified once and then only looked up until
-    /// its `exp`. A full cache first drops expired entries, then an arbitrary one. Default 1,024.
+    /// its `exp`. A full cache first drops expired entries, then an arbitrary one; tokens
+    /// over 4 KiB are not cached. Default 1,024 (at most 4 MiB of token text).
     public var cacheCapacity: Int
     let keys: [JWTVerificationKey]
 

@@ -27,6 +27,10 @@ final class JWTVerifier: Sendable {
         }
     }
 
+    /// Longer tokens are verified on every request, not cached: the cache holds at most
+    /// `cacheCapacity` × 4 KiB of token text (4 MiB at the default capacity).
+    static let maxCachedTokenBytes = 4_096
+
     /// Whether `token` has the shape of a JWT (three dot-separated parts).
     static func looksLikeJWT(_ token: Substring) -> Bool {
         let count: Int? = token.utf8.withContiguousStorageIfAvailable { bytes in
@@ -68,7 +72,7 @@ final class JWTVerifier: Sendable {
         }
         let principal = GatewayPrincipal(name: name, kinds: ActorKindGrant(claims.kinds ?? []), isAdmin: claims.admin ?? false,
                                          accepted: accepted)
-        cache.insert(token, .init(principal: principal, expires: expires), now: now)
+        if token.utf8.count <= Self.maxCachedTokenBytes { cache.insert(token, .init(principal: principal, expires: expires), now: now) }
         return .accepted(principal)
     }
 
