@@ -57,16 +57,31 @@ public final class LocalityClient: Sendable {
     }
 
     private let nodes: [String]
+    /// `Bearer <token>`, when the client has a token.
+    private let authorization: String?
     private let settings: Settings
     private let group: any EventLoopGroup
     private let routing = Mutex(Routing())
     private let idle = Mutex([String: [HTTPClientConnection]]())
 
-    /// A client of the gateways at `nodes` (`host:port`, at least one).
-    public init(nodes: [String], settings: Settings = Settings(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    /// A client of the gateways at `nodes` (`host:port`, at least one). With `bearerToken`,
+    /// every call carries `Authorization: Bearer <token>` (a static token or a JWT, for a
+    /// gateway with authentication on; docs/gateway.md, "Authentication"); a gateway that
+    /// refuses it answers `LocalityClientError` 401 `unauthorized` or 403 `forbidden`.
+    public init(
+        nodes: [String], settings: Settings = Settings(), bearerToken: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws {
         guard !nodes.isEmpty, nodes.allSatisfy({ Self.split($0) != nil }) else {
             throw LocalityError(.badRequest, "LocalityClient needs at least one gateway as host:port, got \(nodes)")
         }
+        if let bearerToken {
+            // Visible ASCII only: a header value cannot carry spaces, control characters or line breaks here.
+            guard !bearerToken.isEmpty, bearerToken.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
+                throw LocalityError(.badRequest, "the bearer token must be non-empty visible ASCII")
+            }
+        }
+        self.authorization = bearerToken.map { "Bearer \($0)" }
         self.nodes = nodes
         self.settings = settings
         self.group = group
@@ -81,6 +96,7 @@ public final class LocalityClient: Sendable {
         let path = "/v1/actors/\(Self.segment(kind))/\(Self.segment(key))/\(Self.segment(method))"
         var headers = [("X-Locality-Timeout-Ms", String(settings.callTimeout.milliseconds))]
         if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
+        if let authorization { headers.append(("Authorization", authorization)) }
         var target = routing.withLock { $0.owners[actor] } ?? nextNode()
         var attempt = 1
         while true {

@@ -64,11 +64,19 @@ enum DashboardPage {
 "use strict";
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;","\"":"&quot;","'":"&#39;"}[c]));
+// With gateway authentication on, open the page as /#token=<admin token>: the fragment
+// never reaches a server; the token is kept for this tab and sent on every data request.
+(() => {
+  const m = location.hash.match(/^#token=(.+)$/);
+  if (m) { sessionStorage.setItem("locality-token", decodeURIComponent(m[1])); history.replaceState(null, "", location.pathname); }
+})();
+const token = sessionStorage.getItem("locality-token");
 async function getJSON(url) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 2000);
   try {
-    const r = await fetch(url, {cache: "no-store", signal: controller.signal});
+    const headers = token ? {"Authorization": "Bearer " + token} : {};
+    const r = await fetch(url, {cache: "no-store", signal: controller.signal, headers});
     if (!r.ok) throw new Error(url + " → " + r.status);
     return await r.json();
   } finally { clearTimeout(timer); }

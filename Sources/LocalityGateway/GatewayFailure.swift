@@ -8,8 +8,9 @@ import NIOCore
 /// for the code, `Retry-After` where retrying later helps, and (422 only) the actor
 /// method error's `type` and JSON `detail`.
 ///
-/// Codes are `LocalityError` codes, plus `method_error` (the actor method threw, 422) and
-/// `not_found` (no such route, 404). Unexpected errors answer 500 `internal` without
+/// Codes are `LocalityError` codes, plus `method_error` (the actor method threw, 422),
+/// `not_found` (no such route, 404), `unauthorized` (no valid bearer token, 401, with
+/// `WWW-Authenticate: Bearer`) and `forbidden` (a valid token without the right, 403). Unexpected errors answer 500 `internal` without
 /// their description (it is logged instead).
 struct GatewayFailure: Error, Sendable {
     var status: HTTPResponse.Status
@@ -20,6 +21,8 @@ struct GatewayFailure: Error, Sendable {
     var closeConnection = false
     var methodErrorType: String?
     var methodErrorDetail: [UInt8]?
+    /// The `WWW-Authenticate` challenge of a 401.
+    var wwwAuthenticate: String?
 
     init(status: HTTPResponse.Status, code: String, message: String, retryAfterSeconds: Int? = nil, closeConnection: Bool = false) {
         self.status = status
@@ -27,6 +30,26 @@ struct GatewayFailure: Error, Sendable {
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
         self.closeConnection = closeConnection
+    }
+
+    /// The gateway-level code of `unauthorized` answers (401).
+    static let unauthorizedCode = "unauthorized"
+    /// The gateway-level code of `forbidden` answers (403).
+    static let forbiddenCode = "forbidden"
+
+    /// The answer refusing a request for `reason`: 401 `unauthorized` with a Bearer
+    /// challenge, or 403 `forbidden`.
+    static func auth(_ reason: AuthRejection, closeConnection: Bool) -> GatewayFailure {
+        switch reason.status {
+        case .forbidden:
+            let message = reason == .kindNotAllowed ? "this token may not call this actor kind" : "this path needs an admin token"
+            return GatewayFailure(status: .forbidden, code: forbiddenCode, message: message, closeConnection: closeConnection)
+        default:
+            let message = reason == .missing ? "a bearer token is required" : "the bearer token is not valid (\(reason.rawValue))"
+            var failure = GatewayFailure(status: .unauthorized, code: unauthorizedCode, message: message, closeConnection: closeConnection)
+            failure.wwwAuthenticate = reason == .missing ? "Bearer realm=\"locality\"" : "Bearer realm=\"locality\", error=\"invalid_token\""
+            return failure
+        }
     }
 
     /// The answer for an error thrown by the invoker or by the gateway itself.
@@ -77,6 +100,7 @@ struct GatewayFailure: Error, Sendable {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if closeConnection { headers[.connection] = "close" }
+        if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 

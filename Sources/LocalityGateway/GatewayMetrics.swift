@@ -10,6 +10,11 @@ import Synchronization
 /// - `locality_gateway_rejected_total{reason}`: refusals by `queue_full`, `queue_timeout`,
 ///   `rate_limited`, `payload_too_large`, `connection_limit`, `body_timeout`.
 /// - `locality_gateway_connections`: open connections.
+/// - `locality_gateway_auth_rejected_total{reason}`: requests refused by authentication
+///   (`missing`, `malformed`, `bad_signature`, `expired`, `invalid_claims`,
+///   `unknown_token`: 401; `kind_not_allowed`, `admin_required`: 403).
+/// - `locality_gateway_auth_accepted_total{token}`: requests accepted, by static token name
+///   (`jwt` for all JWTs).
 struct GatewayMetrics: Sendable {
     /// Why a request or connection was refused.
     enum Rejection: String, CaseIterable, Sendable {
@@ -23,6 +28,7 @@ struct GatewayMetrics: Sendable {
 
     private let factory: any MetricsFactory
     private let rejected: [Rejection: Counter]
+    private let authRejected: [AuthRejection: Counter]
     /// One latency timer per route, made once.
     private let durations: [GatewayRoute: Metrics.Timer]
     /// Request counters by route and status, made on first use (statuses are the few the
@@ -39,6 +45,11 @@ struct GatewayMetrics: Sendable {
             rejected[reason] = Counter(label: "locality_gateway_rejected_total", dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.rejected = rejected
+        var authRejected: [AuthRejection: Counter] = [:]
+        for reason in AuthRejection.allCases {
+            authRejected[reason] = Counter(label: "locality_gateway_auth_rejected_total", dimensions: [("reason", reason.rawValue)], factory: factory)
+        }
+        self.authRejected = authRejected
         var durations: [GatewayRoute: Metrics.Timer] = [:]
         for route in GatewayRoute.allCases {
             durations[route] = Metrics.Timer(
@@ -58,6 +69,10 @@ struct GatewayMetrics: Sendable {
 
     func rejected(_ reason: Rejection) {
         rejected[reason]?.increment()
+    }
+
+    func authRejected(_ reason: AuthRejection) {
+        authRejected[reason]?.increment()
     }
 }
 

@@ -2,8 +2,10 @@ import Hummingbird
 import LocalityCore
 import Logging
 
-/// Wraps every request: per-client rate limit on `/v1/…`, errors turned into the JSON
-/// error shape, and the request counted and timed by route and status.
+/// Wraps every request: per-client rate limit on `/v1/…`, bearer-token authentication
+/// (when configured: `GatewayAuthSettings`), errors turned into the JSON error shape, and
+/// the request counted and timed by route and status. The fast actor-call path of
+/// `GatewayResponder` goes through it too, so no path skips authentication.
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -12,6 +14,8 @@ struct GatewayMiddleware: RouterMiddleware {
     let rateLimiter: ClientRateLimiter?
     let stats: RequestStats
     let logger: Logger
+    var authenticator: GatewayAuthenticator? = nil
+    var rejectionLog: AuthRejectionLog? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -23,6 +27,8 @@ struct GatewayMiddleware: RouterMiddleware {
             response = GatewayFailure(status: .tooManyRequests, code: LocalityError.Code.overloaded.rawValue,
                                       message: "rate limit exceeded for this client", retryAfterSeconds: seconds,
                                       closeConnection: request.announcesBody).response
+        } else if let authenticator, let refusal = await refusal(request, context: context, authenticator: authenticator) {
+            response = refusal
         } else {
             do {
                 response = try await next(request, context)
@@ -39,5 +45,22 @@ struct GatewayMiddleware: RouterMiddleware {
         // The time series shows the API traffic, not the dashboard's own polling.
         if route == .actor { stats.record(status: response.status.code, microseconds: UInt64(max(0, nanoseconds / 1_000))) }
         return response
+    }
+
+    /// The 401 or 403 answer when the request's token does not give the right its path
+    /// needs; nil when it does.
+    private func refusal(_ request: Request, context: Context, authenticator: GatewayAuthenticator) async -> Response? {
+        let access = GatewayAccess(path: request.uri.path)
+        if access == .open { return nil }
+        switch await authenticator.check(authorization: request.headers[.authorization], access: access) {
+        case .accepted(let principal):
+            principal.accepted?.increment()
+            return nil
+        case .rejected(let reason, let detail):
+            metrics.authRejected(reason)
+            rejectionLog?.record(reason, detail: detail, path: request.uri.path, client: context.clientKey)
+            if request.announcesBody { context.closeConnection(after: settings.lingerTime) }
+            return GatewayFailure.auth(reason, closeConnection: request.announcesBody).response
+        }
     }
 }

@@ -2,13 +2,16 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import LocalityCore
 import Logging
 import NIOCore
 import Synchronization
 
 /// The HTTP gateway of a Locality node: actor calls over HTTP/JSON, health, cluster
-/// views, metrics and the dashboard, served by Hummingbird 2 (see docs/gateway.md).
+/// views, metrics and the dashboard, served by Hummingbird 2 (see docs/gateway.md), over
+/// HTTPS when `GatewaySettings.tls` is set, with bearer-token authentication when
+/// `GatewaySettings.auth` is.
 ///
 /// ```swift
 /// let gateway = GatewayServer(settings: GatewaySettings(port: 8080), context: GatewayContext(invoker: system))
@@ -25,6 +28,9 @@ public final class GatewayServer: Sendable {
     let rateLimiter: ClientRateLimiter?
     let connections = ConnectionCounter()
     let stats: RequestStats
+    /// Checks bearer tokens when `settings.auth` is set.
+    let authenticator: GatewayAuthenticator?
+    private let rejectionLog: AuthRejectionLog
     private let logger: Logger
     private let port = PortBox()
 
@@ -41,6 +47,8 @@ public final class GatewayServer: Sendable {
         }
         self.rateLimiter = settings.rateLimit.map { ClientRateLimiter(settings: $0) }
         self.stats = RequestStats(capacity: settings.statsSeconds) { Int64(Date().timeIntervalSince1970) }
+        self.authenticator = settings.auth.map { GatewayAuthenticator(settings: $0) }
+        self.rejectionLog = AuthRejectionLog(logger: logger)
     }
 
     /// The port the server listens on once it runs (useful with `port: 0`).
@@ -59,9 +67,16 @@ public final class GatewayServer: Sendable {
             }],
             idleTimeout: .nanoseconds(settings.idleTimeout.nanosecondsClamped)
         )
+        let server: HTTPServerBuilder
+        if let tls = settings.tls?.configuration {
+            // The settings already made a context from this configuration, so this does not throw in practice.
+            server = HTTPServerBuilder { responder in try TLSChannel(HTTP1Channel(responder: responder, configuration: http1), tlsConfiguration: tls) }
+        } else {
+            server = .http1(configuration: http1)
+        }
         return Application(
             responder: makeResponder(),
-            server: .http1(configuration: http1),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: settings.serverName),
             onServerRunning: { [port] channel in
                 let bound = channel.localAddress?.port ?? settings.port
@@ -119,7 +134,8 @@ public final class GatewayServer: Sendable {
     }
 
     private var middleware: GatewayMiddleware {
-        GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger)
+        GatewayMiddleware(settings: settings, metrics: metrics, rateLimiter: rateLimiter, stats: stats, logger: logger,
+                          authenticator: authenticator, rejectionLog: rejectionLog)
     }
 
     private var actorRoute: ActorRoute {

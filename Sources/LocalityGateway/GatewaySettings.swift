@@ -53,6 +53,10 @@ public struct GatewaySettings: Sendable {
     public var serverName: String
     /// Seconds of per-second traffic history kept for `/v1/stats`. Default 300.
     public var statsSeconds: Int
+    /// Client authentication by bearer tokens; nil (the default) answers everyone.
+    public var auth: GatewayAuthSettings?
+    /// HTTPS; nil (the default) serves plain HTTP.
+    public var tls: GatewayTLSSettings?
 
     /// Settings with the defaults given on each property (127.0.0.1:8080).
     public init(
@@ -71,7 +75,9 @@ public struct GatewaySettings: Sendable {
         idleTimeout: Duration = .seconds(30),
         lingerTime: Duration = .seconds(2),
         serverName: String = "locality-gateway",
-        statsSeconds: Int = 300
+        statsSeconds: Int = 300,
+        auth: GatewayAuthSettings? = nil,
+        tls: GatewayTLSSettings? = nil
     ) {
         self.host = host
         self.port = port
@@ -89,6 +95,8 @@ public struct GatewaySettings: Sendable {
         self.lingerTime = lingerTime
         self.serverName = serverName
         self.statsSeconds = statsSeconds
+        self.auth = auth
+        self.tls = tls
     }
 }
 

@@ -10,6 +10,16 @@ info:
     HTTP API of every Locality node (docs/gateway.md): virtual actor calls over
     HTTP/JSON, health, cluster views, metrics and the dashboard. Every error answer has
     the body `{"error":{"code":…,"message":…}}`; codes are stable.
+
+    Authentication is off unless the node has a token source (docs/gateway.md,
+    "Authentication"); then every operation but /healthz, /readyz, /openapi.yaml and the
+    dashboard page needs `Authorization: Bearer <token>` (a static token or a JWT):
+    actor calls a token that allows the actor's kind, the cluster views, /v1/stats and
+    /metrics an admin token. Missing or invalid token: 401 unauthorized; valid token
+    without the right: 403 forbidden.
+security:
+  - {}
+  - bearerAuth: []
 paths:
   /v1/actors/{type}/{id}/{method}:
     post:
@@ -61,6 +71,8 @@ paths:
             application/json:
               schema: {}
         "400": {$ref: "#/components/responses/Error"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/Error"}
         "408": {$ref: "#/components/responses/Error"}
         "409":
@@ -93,6 +105,8 @@ paths:
             application/json:
               schema: {$ref: "#/components/schemas/Members"}
         "503": {$ref: "#/components/responses/Retry"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /v1/cluster/ring:
     get:
       summary: The consistent-hash ring this node routes with
@@ -104,6 +118,8 @@ paths:
             application/json:
               schema: {$ref: "#/components/schemas/Ring"}
         "503": {$ref: "#/components/responses/Retry"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /v1/cluster/lookup:
     get:
       summary: Owner of a key on this node's ring
@@ -118,6 +134,8 @@ paths:
               schema: {$ref: "#/components/schemas/Lookup"}
         "400": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Retry"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /v1/cluster/activations:
     get:
       summary: Live actor activations on this node
@@ -133,6 +151,8 @@ paths:
               schema: {$ref: "#/components/schemas/Activations"}
         "400": {$ref: "#/components/responses/Error"}
         "503": {$ref: "#/components/responses/Retry"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /v1/stats:
     get:
       summary: Per-second actor-call traffic of this node (dashboard time series)
@@ -143,6 +163,8 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Stats"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /metrics:
     get:
       summary: Prometheus metrics of every layer (locality_*)
@@ -154,10 +176,13 @@ paths:
             text/plain:
               schema: {type: string}
         "503": {$ref: "#/components/responses/Retry"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /healthz:
     get:
       summary: The process is alive
       operationId: healthz
+      security: []
       responses:
         "200":
           description: Alive
@@ -168,6 +193,7 @@ paths:
     get:
       summary: The node has joined the cluster and serves calls
       operationId: readyz
+      security: []
       responses:
         "200":
           description: Ready
@@ -179,6 +205,7 @@ paths:
     get:
       summary: This document
       operationId: openapi
+      security: []
       responses:
         "200":
           description: OpenAPI 3 document
@@ -189,6 +216,7 @@ paths:
     get:
       summary: The dashboard (one self-contained HTML page polling the JSON endpoints)
       operationId: dashboard
+      security: []
       responses:
         "200":
           description: HTML page
@@ -196,11 +224,35 @@ paths:
             text/html:
               schema: {type: string}
 components:
+  securitySchemes:
+    bearerAuth:
+      type: http
+      scheme: bearer
+      description: |
+        A static token (listed by its SHA-256 in the node's http-tokens-file) or a JWT
+        (HS256, ES256 or RS256; `exp` required; claims `locality_kinds`: kinds it may call,
+        "*" for all; `locality_admin`: true for the admin paths). Only enforced when the
+        node has a token source.
   headers:
     Retry-After:
       description: Seconds to wait before retrying
       schema: {type: integer, minimum: 1}
+    WWW-Authenticate:
+      description: 'Bearer realm="locality", with error="invalid_token" when a token was sent'
+      schema: {type: string}
   responses:
+    Unauthorized:
+      description: Authentication is on and the bearer token is missing, malformed, unknown, forged or expired (code unauthorized)
+      headers:
+        WWW-Authenticate: {$ref: "#/components/headers/WWW-Authenticate"}
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+    Forbidden:
+      description: A valid token that may not call this actor kind, or that is not an admin token on an admin path (code forbidden)
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
     Error:
       description: An error with a stable code
       content:
@@ -235,7 +287,7 @@ components:
               type: string
               enum: [overloaded, not_owner, deadline_exceeded, actor_not_found, bad_request, conflict,
                      unauthenticated, payload_too_large, unavailable, cancelled, internal, outcome_unknown,
-                     storage_unavailable, already_applied, method_error, not_found]
+                     storage_unavailable, already_applied, method_error, not_found, unauthorized, forbidden]
             message: {type: string}
     MethodError:
       type: object

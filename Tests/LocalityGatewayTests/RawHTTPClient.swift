@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// An HTTP/1.1 answer as read off the socket.
 struct RawHTTPResponse: Sendable {
@@ -23,13 +24,15 @@ enum RawHTTPClient {
     enum Failure: Error { case timedOut, closedBeforeAnswer(String) }
 
     /// Sends `parts` in order on a new connection to 127.0.0.1:`port` and reads one answer.
-    static func exchange(port: Int, parts: [[UInt8]], timeout: Duration = .seconds(20)) async throws -> RawHTTPResponse {
+    /// With `tls`, the connection speaks TLS first (to a gateway with `GatewaySettings.tls`).
+    static func exchange(port: Int, parts: [[UInt8]], timeout: Duration = .seconds(20), tls: NIOSSLContext? = nil) async throws -> RawHTTPResponse {
         try await withThrowingTaskGroup(of: RawHTTPResponse?.self) { group in
             group.addTask {
                 let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .connect(host: "127.0.0.1", port: port) { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                            if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: nil)) }
+                            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                         }
                     }
                 return try await channel.executeThenClose { inbound, outbound in
@@ -53,12 +56,15 @@ enum RawHTTPClient {
     }
 
     /// A request with a `Content-Length` body.
-    static func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:], port: Int) async throws -> RawHTTPResponse {
+    static func request(
+        _ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:], port: Int, tls: NIOSSLContext? = nil,
+        timeout: Duration = .seconds(20)
+    ) async throws -> RawHTTPResponse {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
         head += "\r\n"
-        return try await exchange(port: port, parts: [Array(head.utf8) + Array((body ?? "").utf8)])
+        return try await exchange(port: port, parts: [Array(head.utf8) + Array((body ?? "").utf8)], timeout: timeout, tls: tls)
     }
 
     static func post(_ path: String, _ body: String, headers: [String: String] = [:], port: Int) async throws -> RawHTTPResponse {

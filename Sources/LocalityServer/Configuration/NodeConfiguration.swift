@@ -1,5 +1,6 @@
 import LocalityActors
 import LocalityCore
+import LocalityGateway
 import LocalityMembership
 import LocalityPlacement
 import LocalityStorage
@@ -45,6 +46,12 @@ public struct NodeConfiguration: Sendable {
     public var httpMaxConnections = 16_384
     /// How long an HTTP connection may stay idle (`http-idle-timeout-s`).
     public var httpIdleTimeout: Duration = .seconds(30)
+    /// Bearer-token authentication of the gateway (`http-tokens-file`,
+    /// `http-jwt-hmac-secret-file`, `http-jwt-public-key-file`, `http-jwt-issuer`,
+    /// `http-jwt-audience`); nil: the gateway answers everyone.
+    public var httpAuth: GatewayAuthSettings?
+    /// HTTPS for the gateway (`http-tls-cert`, `http-tls-key`); nil: plain HTTP.
+    public var httpTLS: GatewayTLSSettings?
     /// Where actor state lives (`store`); nil: `sqlite:<data-dir>/state.sqlite`.
     public var store: StateStoreLocation?
     /// How keys map to members (`ring`): rendezvous buckets by default. Members gossip it,

@@ -85,6 +85,25 @@ extension NodeSettingKey {
     public static let httpMaxConnections = NodeSettingKey("http-max-connections", .int, "a whole number ≥ 1 (default: 16384)")
     /// HTTP idle timeout.
     public static let httpIdleTimeoutS = NodeSettingKey("http-idle-timeout-s", .int, "seconds, a whole number ≥ 1 (default: 30)")
+    /// The gateway's HTTPS certificate chain.
+    public static let httpTLSCert = NodeSettingKey(
+        "http-tls-cert", .string, "a readable PEM certificate chain file, the server's certificate first; with http-tls-key (default: none, plain HTTP)")
+    /// The gateway's HTTPS private key.
+    public static let httpTLSKey = NodeSettingKey(
+        "http-tls-key", .string, "a readable PEM private key file matching http-tls-cert; with http-tls-cert (default: none, plain HTTP)")
+    /// Static bearer tokens of the gateway.
+    public static let httpTokensFile = NodeSettingKey(
+        "http-tokens-file", .string, "a readable JSON or YAML file listing tokens by SHA-256 (default: none; with no token source the gateway answers everyone)")
+    /// HS256 secret for gateway JWTs.
+    public static let httpJWTHMACSecretFile = NodeSettingKey(
+        "http-jwt-hmac-secret-file", .string, "a readable file whose text (trailing newlines dropped) is the HS256 secret, ≥ 32 bytes (default: none)")
+    /// Public key for gateway JWTs.
+    public static let httpJWTPublicKeyFile = NodeSettingKey(
+        "http-jwt-public-key-file", .string, "a readable PEM public key file, EC P-256 (ES256) or RSA ≥ 2048 bits (RS256) (default: none)")
+    /// Required JWT issuer.
+    public static let httpJWTIssuer = NodeSettingKey("http-jwt-issuer", .string, "the iss gateway JWTs must carry (default: any)")
+    /// Required JWT audience.
+    public static let httpJWTAudience = NodeSettingKey("http-jwt-audience", .string, "an aud gateway JWTs must carry (default: any)")
     /// Where actor state lives.
     public static let store = NodeSettingKey(
         "store", .string, "memory, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?table=NAME] (default: sqlite:<data-dir>/state.sqlite)",
@@ -124,7 +143,8 @@ extension NodeSettingKey {
     public static let all: [NodeSettingKey] = [
         nodeName, bind, seeds, clusterKeyFile, clusterKey, metadata, logLevel,
         probeIntervalMs, probeTimeoutMs, gossipIntervalMs, suspicionMult,
-        transport, http, httpMaxConnections, httpIdleTimeoutS, store, dataDir,
+        transport, http, httpMaxConnections, httpIdleTimeoutS, httpTLSCert, httpTLSKey,
+        httpTokensFile, httpJWTHMACSecretFile, httpJWTPublicKeyFile, httpJWTIssuer, httpJWTAudience, store, dataDir,
         tlsCert, tlsKey, tlsCA, tlsReloadIntervalS,
         idleTimeoutS, maxActivations, placement, ring, idempotencyWindowS, idempotencyKeysPerActor,
     ]

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import LocalityActors
 import LocalityCore
+import LocalityGateway
 import LocalityMembership
 import LocalityPlacement
 import LocalityStorage
@@ -92,6 +93,8 @@ struct SettingsReader {
         let httpMaxConnections = positive(.httpMaxConnections, errors: &errors)
         let httpIdleTimeoutS = positive(.httpIdleTimeoutS, errors: &errors)
         let transportTLS = readTransportTLS(errors: &errors)
+        let httpAuth = readGatewayAuth(errors: &errors)
+        let httpTLS = readGatewayTLS(errors: &errors)
         var store: StateStoreLocation?
         if let text = string(.store) {
             do { store = try StateStoreLocation(parsing: text) } catch { errors.append(self.error(.store, problem: (error as? LocalityError)?.message ?? "\(error)")) }
@@ -124,6 +127,8 @@ struct SettingsReader {
         configuration.http = http
         if let httpMaxConnections { configuration.httpMaxConnections = httpMaxConnections }
         if let httpIdleTimeoutS { configuration.httpIdleTimeout = .seconds(httpIdleTimeoutS) }
+        configuration.httpAuth = httpAuth
+        configuration.httpTLS = httpTLS
         configuration.store = store
         configuration.transportTLS = transportTLS
         configuration.ring = ring
@@ -187,6 +192,78 @@ struct SettingsReader {
             return try ClusterKeyring(contentsOfFile: path)
         } catch {
             errors.append(self.error(.clusterKeyFile, problem: error.message))
+            return nil
+        }
+    }
+
+    /// The gateway's authentication from `http-tokens-file` and the `http-jwt-…` keys; nil
+    /// when none of the token sources is set. Issuer or audience without a JWT key is an error.
+    private func readGatewayAuth(errors: inout [NodeConfigurationError]) -> GatewayAuthSettings? {
+        var tokens: [GatewayToken] = []
+        if let path = string(.httpTokensFile) {
+            do { tokens = try GatewayTokensFile.load(path) } catch { errors.append(self.error(.httpTokensFile, problem: error.message)) }
+        }
+        var secret: [UInt8]?
+        if let path = string(.httpJWTHMACSecretFile) {
+            if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) {
+                secret = Array(text.trimmingCharacters(in: .newlines).utf8)
+            } else {
+                errors.append(error(.httpJWTHMACSecretFile, problem: "cannot read the file as UTF-8 text"))
+            }
+        }
+        var pem: String?
+        if let path = string(.httpJWTPublicKeyFile) {
+            if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) {
+                pem = text
+            } else {
+                errors.append(error(.httpJWTPublicKeyFile, problem: "cannot read the file as UTF-8 text"))
+            }
+        }
+        let issuer = string(.httpJWTIssuer)
+        let audience = string(.httpJWTAudience)
+        var jwt: GatewayJWTSettings?
+        if secret != nil || pem != nil {
+            // Each key checked alone first, so the error names the setting at fault.
+            var valid = true
+            if let secret {
+                do { _ = try GatewayJWTSettings(hmacSecret: secret) } catch {
+                    errors.append(self.error(.httpJWTHMACSecretFile, problem: error.message))
+                    valid = false
+                }
+            }
+            if let pem {
+                do { _ = try GatewayJWTSettings(publicKeyPEM: pem) } catch {
+                    errors.append(self.error(.httpJWTPublicKeyFile, problem: error.message))
+                    valid = false
+                }
+            }
+            if valid { jwt = try? GatewayJWTSettings(hmacSecret: secret, publicKeyPEM: pem, issuer: issuer, audience: audience) }
+        } else if string(.httpJWTHMACSecretFile) == nil, string(.httpJWTPublicKeyFile) == nil {
+            if issuer != nil { errors.append(error(.httpJWTIssuer, problem: "set without a JWT key (http-jwt-hmac-secret-file or http-jwt-public-key-file)")) }
+            if audience != nil { errors.append(error(.httpJWTAudience, problem: "set without a JWT key (http-jwt-hmac-secret-file or http-jwt-public-key-file)")) }
+        }
+        guard !tokens.isEmpty || jwt != nil else { return nil }
+        return GatewayAuthSettings(tokens: tokens, jwt: jwt)
+    }
+
+    /// HTTPS for the gateway from `http-tls-cert` and `http-tls-key` (both or neither).
+    private func readGatewayTLS(errors: inout [NodeConfigurationError]) -> GatewayTLSSettings? {
+        switch (string(.httpTLSCert), string(.httpTLSKey)) {
+        case (nil, nil):
+            return nil
+        case (let certificate?, let key?):
+            do {
+                return try GatewayTLSSettings(certificateFile: certificate, keyFile: key)
+            } catch {
+                errors.append(self.error(error.message.contains(key) && !error.message.contains(certificate) ? .httpTLSKey : .httpTLSCert,
+                                         problem: error.message))
+                return nil
+            }
+        case (nil, _?):
+            errors.append(error(.httpTLSCert, problem: "missing: http-tls-key is set, HTTPS needs both"))
+            return nil
+        case (_?, nil):
+            errors.append(error(.httpTLSKey, problem: "missing: http-tls-cert is set, HTTPS needs both"))
             return nil
         }
     }

@@ -137,8 +137,12 @@ public final class LocalityNode: Service, Sendable {
         if let gateway {
             let logger = logger
             let address = configuration.http
+            let auth = Self.describe(configuration.httpAuth)
+            let tls = configuration.httpTLS != nil
             services.append(.init(service: gateway.makeApplication { port in
-                logger.info("HTTP gateway listening", metadata: ["http": "\(address?.host ?? ""):\(port)"])
+                logger.info("HTTP gateway listening", metadata: [
+                    "http": "\(address?.host ?? ""):\(port)", "tls": "\(tls ? "on" : "off")", "auth": "\(auth)",
+                ])
             }))
         }
         logger.info("node started", metadata: [
@@ -196,6 +200,15 @@ public final class LocalityNode: Service, Sendable {
         return configuration.metadata.isEmpty ? advertised : advertised + Array(",\(configuration.metadata)".utf8)
     }
 
+    /// The gateway's authentication for the start log: `off`, or its token sources (never a token).
+    static func describe(_ auth: GatewayAuthSettings?) -> String {
+        guard let auth else { return "off" }
+        var parts: [String] = []
+        if !auth.tokens.isEmpty { parts.append("\(auth.tokens.count) static tokens") }
+        if let jwt = auth.jwt { parts.append("JWT \(jwt.algorithms.joined(separator: ","))") }
+        return parts.joined(separator: " + ")
+    }
+
     private static func makeGateway(
         _ address: NodeAddress, configuration: NodeConfiguration, host: ActorHost, membership: GossipMembership
     ) -> GatewayServer {
@@ -215,6 +228,8 @@ public final class LocalityNode: Service, Sendable {
         var settings = GatewaySettings(host: address.host, port: address.port)
         settings.maxConnections = configuration.httpMaxConnections
         settings.idleTimeout = configuration.httpIdleTimeout
+        settings.auth = configuration.httpAuth
+        settings.tls = configuration.httpTLS
         return GatewayServer(settings: settings, context: context, logger: Logger(label: "locality.gateway"))
     }
 }

@@ -70,6 +70,27 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seconds an HTTP connection may stay idle or take to send a request head (default 30).")
     var httpIdleTimeoutS: String?
 
+    @Option(name: .customLong("http-tls-cert"), help: "PEM certificate (chain) for HTTPS on the gateway, with --http-tls-key. Default: plain HTTP.")
+    var httpTLSCert: String?
+
+    @Option(name: .customLong("http-tls-key"), help: "PEM private key of --http-tls-cert.")
+    var httpTLSKey: String?
+
+    @Option(name: .customLong("http-tokens-file"), help: "JSON or YAML file of gateway bearer tokens (by SHA-256), their actor kinds and admin right: turns client authentication on (docs/gateway.md).")
+    var httpTokensFile: String?
+
+    @Option(name: .customLong("http-jwt-hmac-secret-file"), help: "File with the HS256 secret of gateway JWTs: turns client authentication on.")
+    var httpJWTHMACSecretFile: String?
+
+    @Option(name: .customLong("http-jwt-public-key-file"), help: "PEM public key (ES256 or RS256) of gateway JWTs: turns client authentication on.")
+    var httpJWTPublicKeyFile: String?
+
+    @Option(name: .customLong("http-jwt-issuer"), help: "The iss gateway JWTs must carry (default: any).")
+    var httpJWTIssuer: String?
+
+    @Option(name: .customLong("http-jwt-audience"), help: "An aud gateway JWTs must carry (default: any).")
+    var httpJWTAudience: String?
+
     @Option(help: "Where actor state lives: memory, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?table=NAME]. Default: sqlite:<data-dir>/state.sqlite.")
     var store: String?
 
@@ -117,7 +138,10 @@ struct NodeCommand: AsyncParsableCommand {
             (.gossipIntervalMs, gossipIntervalMs), (.suspicionMult, suspicionMult), (.transport, transport), (.http, http),
             (.httpMaxConnections, httpMaxConnections), (.httpIdleTimeoutS, httpIdleTimeoutS), (.store, store), (.dataDir, dataDir),
             (.idleTimeoutS, idleTimeoutS), (.maxActivations, maxActivations), (.placement, placement),
-            (.ring, ring), (.idempotencyWindowS, idempotencyWindowS), (.idempotencyKeysPerActor, idempotencyKeysPerActor),
+            (.ring, ring), (.idempotencyWindowS, idempotencyWindowS),
+            (.httpTLSCert, httpTLSCert), (.httpTLSKey, httpTLSKey), (.httpTokensFile, httpTokensFile),
+            (.httpJWTHMACSecretFile, httpJWTHMACSecretFile), (.httpJWTPublicKeyFile, httpJWTPublicKeyFile),
+            (.httpJWTIssuer, httpJWTIssuer), (.httpJWTAudience, httpJWTAudience), (.idempotencyKeysPerActor, idempotencyKeysPerActor),
             (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.tlsCA, tlsCA), (.tlsReloadIntervalS, tlsReloadIntervalS),
         ]
         return Dictionary(uniqueKeysWithValues: given.compactMap { key, value in value.map { (key.name, $0) } })
