@@ -12,7 +12,7 @@ struct GatewayResponder: HTTPResponder {
 
     func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
         guard request.method == .post, let path = ActorPath(request.uri.path) else {
-            return try await router.respond(to: request, context: context)
+            return GatewayRouteMethods.correcting(try await router.respond(to: request, context: context), for: request)
         }
         let actorRoute = actorRoute
         return try await middleware.handle(request, context: context) { request, context in

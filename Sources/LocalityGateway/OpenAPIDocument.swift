@@ -125,7 +125,7 @@ paths:
       summary: Owner of a key on this node's ring
       operationId: lookup
       parameters:
-        - {name: key, in: query, required: true, schema: {type: string}, description: "Routing key; for an actor: type/id"}
+        - {name: key, in: query, required: true, schema: {type: string, minLength: 1}, description: "Routing key; for an actor: type/id"}
       responses:
         "200":
           description: The owner
@@ -142,7 +142,7 @@ paths:
       operationId: activations
       parameters:
         - {name: kind, in: query, required: false, schema: {type: string}, description: Only this actor kind}
-        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 0, maximum: 10000, default: 1000}}
+        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 0, default: 1000}, description: "Most activations listed; values above 10,000 list 10,000"}
       responses:
         "200":
           description: Activations sorted by kind and key

@@ -100,6 +100,22 @@ struct ActorRouteHTTPTests {
         }
     }
 
+    @Test func aServedPathWithAnotherMethodIs405WithAllow() async throws {
+        try await GatewayHarness.withGateway(context: GatewayContext(invoker: FakeInvoker.echo())) { _, port in
+            let actor = try await RawHTTPClient.request("GET", "/v1/actors/player/p1/current", port: port)
+            #expect(actor.status == 405)
+            #expect(actor.errorCode == "method_not_allowed")
+            #expect(actor.headers["allow"] == "POST")
+            let lookup = try await RawHTTPClient.request("DELETE", "/v1/cluster/lookup?key=a", port: port)
+            #expect(lookup.status == 405)
+            #expect(lookup.headers["allow"] == "GET, HEAD")
+            // A path the gateway does not serve stays 404 whatever the method.
+            #expect(try await RawHTTPClient.request("DELETE", "/v2/nothing", port: port).status == 404)
+            // The served method itself is unchanged.
+            #expect(try await RawHTTPClient.get("/healthz", port: port).status == 200)
+        }
+    }
+
     @Test func aBodyOverTheLimitIs413ByContentLengthBeforeTheBodyIsSent() async throws {
         let invoker = FakeInvoker.echo()
         var settings = GatewaySettings()
