@@ -41,6 +41,8 @@ public final class LocalityNode: Service, Sendable {
     public var system: ClusterSystem { host.system }
     /// The gossip member (its view: `membership.members()`).
     public let membership: GossipMembership
+    /// The cluster keys in force, replaced when `configuration.keyringFile` changes.
+    public var clusterKeys: SharedClusterKeyring { membership.clusterKeys }
     /// Where the node transport listens (its real port when configured with port 0).
     public var transportAddress: NodeAddress { host.transportAddress }
     /// The HTTP gateway, when configured (its real port: `gateway?.boundPort`).
@@ -102,7 +104,8 @@ public final class LocalityNode: Service, Sendable {
         }
         do {
             let membership = try GossipMembership(
-                name: configuration.name, address: configuration.bind, seeds: configuration.seeds, keyring: configuration.keyring,
+                name: configuration.name, address: configuration.bind, seeds: configuration.seeds,
+                keys: SharedClusterKeyring(configuration.keyring),
                 metadata: gossipMetadata(configuration, transport: host.transportAddress, storeIdentity: storeIdentity),
                 swim: configuration.swim, uid: id.uid,
                 logger: Logger(label: "locality.gossip"))
@@ -132,6 +135,9 @@ public final class LocalityNode: Service, Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: membership), .init(service: storeGuard), .init(service: host),
         ]
+        if let keyFile = configuration.keyringFile {
+            services.append(.init(service: ClusterKeyFileWatcher(path: keyFile, keyring: membership.clusterKeys)))
+        }
         if let gateway {
             let logger = logger
             let address = configuration.http
