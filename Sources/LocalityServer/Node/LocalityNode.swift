@@ -88,6 +88,9 @@ public final class LocalityNode: Service, Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(configuration.name)"
         let id = NodeID(name: configuration.name, uid: UInt64.random(in: 1...UInt64.max))
+        // One keyring for gossip and (once NodeTransport takes a ClusterKeyProof, see
+        // ClusterKeyProof(following:)) the transport handshake, replaced when the key file changes.
+        let clusterKeys = SharedClusterKeyring(configuration.keyring)
         let store = try await openStore(configuration, logger: logger)
         let storeIdentity: String
         let host: ActorHost
@@ -105,7 +108,7 @@ public final class LocalityNode: Service, Sendable {
         do {
             let membership = try GossipMembership(
                 name: configuration.name, address: configuration.bind, seeds: configuration.seeds,
-                keys: SharedClusterKeyring(configuration.keyring),
+                keys: clusterKeys,
                 metadata: gossipMetadata(configuration, transport: host.transportAddress, storeIdentity: storeIdentity),
                 swim: configuration.swim, uid: id.uid,
                 logger: Logger(label: "locality.gossip"))
