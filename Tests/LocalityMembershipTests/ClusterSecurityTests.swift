@@ -42,9 +42,13 @@ import Testing
     @Test func everyFlippedBitBreaksTheTag() {
         let sealed = PacketSeal.seal(Array(0..<40), content: .membersQuery, sender: 1, counter: 1, keyring: keyA)
         for index in sealed.indices {
-            var flipped = sealed
-            flipped[index] ^= 0x10
-            #expect(throws: PacketSeal.DropReasonError(.badTag)) { try PacketSeal.open(flipped, keyring: keyA).get() }
+            for bit in 0..<8 {
+                var flipped = sealed
+                flipped[index] ^= UInt8(1) << bit
+                // The version byte is checked before decryption; every other byte is under the tag.
+                let expected: PacketSeal.DropReason = index == 0 ? .wrongVersion : .badTag
+                #expect(throws: PacketSeal.DropReasonError(expected)) { try PacketSeal.open(flipped, keyring: keyA).get() }
+            }
         }
     }
 

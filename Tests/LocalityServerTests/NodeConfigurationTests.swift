@@ -142,6 +142,7 @@ import Testing
         let loaded = try await NodeConfiguration.load(
             flags: ["name": "n1", "bind": "127.0.0.1:7001"], environment: ["LOCALITY_CLUSTER_KEY": "00112233445566778899aabbccddeeff"])
         #expect(loaded.name == "n1")
+        #expect(loaded.keyringFile == nil)  // nothing to watch for rotations
         do {
             _ = try await NodeConfiguration.load(flags: ["name": "n1", "bind": "127.0.0.1:7001"], environment: ["LOCALITY_CLUSTER_KEY": "abcd"])
             Issue.record("a 2-byte key loaded")
@@ -156,6 +157,7 @@ import Testing
             flags: ["name": "n1", "bind": "127.0.0.1:7001", "cluster-key-file": keyFile],
             environment: ["LOCALITY_CLUSTER_KEY": "ffeeddccbbaa99887766554433221100"])
         #expect(fromFlag.keyring.primary.withUnsafeBytes { Array($0) }.first == 0x00)
+        #expect(fromFlag.keyringFile == keyFile)  // watched for rotations
         do {
             _ = try await NodeConfiguration.load(
                 flags: ["name": "n1", "bind": "127.0.0.1:7001", "cluster-key-file": keyFile, "cluster-key": "ffeeddccbbaa99887766554433221100"],

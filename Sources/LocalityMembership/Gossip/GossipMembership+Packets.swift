@@ -106,9 +106,10 @@ extension GossipMembership {
         }
     }
 
-    /// Verifies the tag, then the replay window. Counts and logs drops.
+    /// Decrypts with the keyring in force (verifying the tag), then checks the replay
+    /// window. Counts and logs drops.
     private func open(_ bytes: [UInt8], transport: String) -> PacketSeal.Opened? {
-        switch PacketSeal.open(bytes, keyring: keyring) {
+        switch PacketSeal.open(bytes, keyring: clusterKeys.current) {
         case .failure(let error):
             drop(error.reason, transport: transport)
             return nil
@@ -117,6 +118,7 @@ extension GossipMembership {
                 drop(.replay, transport: transport)
                 return nil
             }
+            if opened.openedWithAcceptedKey { metrics.openedWithAcceptedKey.increment() }
             return opened
         }
     }
@@ -137,16 +139,28 @@ extension GossipMembership {
         return envelope
     }
 
+    /// Counts a dropped packet; logs it at debug, and packets under an unknown key or seal
+    /// version (a node left behind by a key rotation or an upgrade, or another cluster) also
+    /// as a warning at most once a minute, with how many were not logged since.
     func drop(_ reason: PacketSeal.DropReason, transport: String) {
         metrics.dropped(reason)
-        logger.debug("packet dropped", metadata: ["reason": "\(reason.rawValue)", "transport": "\(transport)"])
+        if reason == .badTag || reason == .wrongVersion, let suppressed = keyWarnings.shouldWarn(now: .now) {
+            logger.warning(
+                "gossip packet refused: sealed with a key not in the keyring (or another seal version)",
+                metadata: [
+                    "reason": "\(reason.rawValue)", "transport": "\(transport)", "not_logged_since_last": "\(suppressed)",
+                    "generation": "\(clusterKeys.generation)",
+                ])
+        } else {
+            logger.debug("packet dropped", metadata: ["reason": "\(reason.rawValue)", "transport": "\(transport)"])
+        }
     }
 
     // MARK: - outbound
 
     func seal(_ payload: [UInt8], content: SealedContent) -> [UInt8] {
         sealCounter += 1
-        return PacketSeal.seal(payload, content: content, sender: localNode.uid, counter: sealCounter, keyring: keyring)
+        return PacketSeal.seal(payload, content: content, sender: localNode.uid, counter: sealCounter, keyring: clusterKeys.current)
     }
 
     /// Executes directives in order: events go to the view and the log, datagrams to the

@@ -6,7 +6,8 @@ import NIOPosix
 import ServiceLifecycle
 
 /// A cluster member speaking SWIM + Lifeguard over UDP, with TCP for push-pull and
-/// fallback probes (memberlist's transport model), authenticated by a `ClusterKeyring`.
+/// fallback probes (memberlist's transport model), encrypted and authenticated with the
+/// keyring in force in a `SharedClusterKeyring` (see `PacketSeal`).
 ///
 /// It owns one `SWIMCore` and runs it serialized on this actor: received packets and the
 /// timer loop feed it `MonotonicClock` time, and its directives are executed in order.
@@ -22,7 +23,8 @@ public actor GossipMembership: MembershipProvider, Service {
     /// Where this node listens (UDP and TCP) and what it advertises.
     public nonisolated let address: NodeAddress
     let settings: GossipSettings
-    let keyring: ClusterKeyring
+    /// The keys every packet is sealed and opened with; replace its keyring to rotate.
+    public nonisolated let clusterKeys: SharedClusterKeyring
     let seeds: [NodeAddress]
     let clock: any LocalityClock
     let group: any EventLoopGroup
@@ -46,6 +48,8 @@ public actor GossipMembership: MembershipProvider, Service {
     nonisolated let udpSocket = DatagramSocketSlot()
     /// When a rebind of the UDP socket was last logged as a warning.
     var lastRebindWarning: ContinuousClock.Instant?
+    /// Warnings about packets under an unknown key or seal version, at most one a minute.
+    var keyWarnings = RateLimitedWarning(every: .seconds(60))
 
     /// An encoded envelope waiting for an outgoing connection (sealed once connected).
     struct StreamSend: Sendable {
@@ -58,8 +62,26 @@ public actor GossipMembership: MembershipProvider, Service {
     /// core's random source is seeded from the system RNG. Throws `badRequest` for a name
     /// or host the wire cannot carry (empty or over 255 UTF-8 bytes), a port outside
     /// 1…65535, or metadata over `SWIMSettings.maxMetadataBytes`.
+    ///
+    /// `keyring` is fixed for the node's life; pass a `SharedClusterKeyring` instead
+    /// (`init(name:address:seeds:keys:…)`) to rotate keys while it runs.
     public init(
         name: String, address: NodeAddress, seeds: [NodeAddress], keyring: ClusterKeyring,
+        metadata: [UInt8] = [], swim: SWIMSettings = SWIMSettings(), settings: GossipSettings = GossipSettings(),
+        uid: UInt64 = UInt64.random(in: 1...UInt64.max), logger: Logger = Logger(label: "locality.gossip"),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) throws {
+        try self.init(
+            name: name, address: address, seeds: seeds, keys: SharedClusterKeyring(keyring), metadata: metadata, swim: swim,
+            settings: settings, uid: uid, logger: logger, group: group, clock: clock, metricsFactory: metricsFactory)
+    }
+
+    /// Creates a node that seals and opens every packet with the keyring in force in
+    /// `keys` at that moment, so replacing it (`ClusterKeyFileWatcher`) rotates keys
+    /// without a restart. Otherwise as `init(name:address:seeds:keyring:…)`.
+    public init(
+        name: String, address: NodeAddress, seeds: [NodeAddress], keys: SharedClusterKeyring,
         metadata: [UInt8] = [], swim: SWIMSettings = SWIMSettings(), settings: GossipSettings = GossipSettings(),
         uid: UInt64 = UInt64.random(in: 1...UInt64.max), logger: Logger = Logger(label: "locality.gossip"),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any LocalityClock = MonotonicClock(),
@@ -75,7 +97,7 @@ public actor GossipMembership: MembershipProvider, Service {
         self.localNode = id
         self.address = address
         self.settings = settings
-        self.keyring = keyring
+        self.clusterKeys = keys
         self.seeds = seeds.filter { $0 != address }
         self.clock = clock
         self.group = group
@@ -95,6 +117,9 @@ public actor GossipMembership: MembershipProvider, Service {
 
     /// The current view, this node first.
     public func members() async -> [MemberState] { core.members }
+
+    /// Packets and bytes this node sent and received so far (sealed sizes).
+    public nonisolated var traffic: GossipTraffic { metrics.traffic.snapshot }
 
     /// Lifeguard local health score of this node (0 = healthy).
     public var localHealth: Int { core.localHealth }

@@ -14,6 +14,12 @@ struct GossipMetrics: Sendable {
     /// `locality_gossip_udp_rebinds_total`: the UDP socket was bound again after a send
     /// error closed it.
     let udpRebinds: Counter
+    /// `locality_gossip_packets_accepted_key_total`: packets opened with the accepted
+    /// key, not the primary (a sender has not switched its primary yet; see the rotation
+    /// procedure in docs/security.md).
+    let openedWithAcceptedKey: Counter
+    /// The totals of the packet and byte counters, readable in process.
+    let traffic = GossipTrafficTally()
 
     init(factory: any MetricsFactory = MetricsSystem.factory) {
         var members: [MemberStatus: Gauge] = [:]
@@ -39,16 +45,19 @@ struct GossipMetrics: Sendable {
         dropped = drops
         eventsDropped = Counter(label: "locality_gossip_events_dropped_total", factory: factory)
         udpRebinds = Counter(label: "locality_gossip_udp_rebinds_total", factory: factory)
+        openedWithAcceptedKey = Counter(label: "locality_gossip_packets_accepted_key_total", factory: factory)
     }
 
     func received(_ transport: Transport, bytes: Int) {
         packetsIn[transport.rawValue]?.increment()
         bytesIn[transport.rawValue]?.increment(by: bytes)
+        traffic.received(bytes: bytes)
     }
 
     func sent(_ transport: Transport, bytes: Int) {
         packetsOut[transport.rawValue]?.increment()
         bytesOut[transport.rawValue]?.increment(by: bytes)
+        traffic.sent(bytes: bytes)
     }
 
     func dropped(_ reason: PacketSeal.DropReason) {

@@ -2,10 +2,18 @@ import Crypto
 import Foundation
 import LocalityCore
 
-/// The shared secret of a cluster: a primary key that signs every outgoing packet and
+/// The shared secret of a cluster: a primary key that seals every outgoing packet and
 /// frame, and at most one more key that is still accepted, so keys can rotate without a
 /// flag day (install the new key as `accepted` everywhere, then make it primary
-/// everywhere, then drop the old one) — memberlist's keyring, with HMAC-SHA256 tags.
+/// everywhere, then drop the old one) — memberlist's keyring.
+///
+/// Gossip does not use a cluster key directly: each key is stretched once, when the
+/// keyring is built, into a 32-byte AES-256-GCM key with HKDF-SHA256 (RFC 5869; empty
+/// salt, info `cipherKeyInfo`), since cluster keys are 16…1024 bytes long (see
+/// `PacketSeal`). The transport handshake proves the raw key with HMAC-SHA256.
+///
+/// A running node holds its keyring in a `SharedClusterKeyring`, which
+/// `ClusterKeyFileWatcher` replaces when the key file changes on disk.
 ///
 /// Key file format (`--cluster-key-file`): UTF-8 text, one key per line; the first key
 /// is the primary, an optional second one is the accepted key. Blank lines and lines
@@ -17,6 +25,14 @@ public struct ClusterKeyring: Sendable {
     public let primary: SymmetricKey
     /// Accepted on input only.
     public let accepted: SymmetricKey?
+    /// The AES-256-GCM key derived from `primary`: seals gossip, opens it first.
+    let primaryCipher: SymmetricKey
+    /// The AES-256-GCM key derived from `accepted`: opens gossip the primary cannot.
+    let acceptedCipher: SymmetricKey?
+
+    /// HKDF-SHA256 `info` of the gossip cipher keys; changing it changes every cipher key,
+    /// so it is part of the seal format (version 2).
+    public static let cipherKeyInfo = "locality/gossip/aes-256-gcm/v2"
 
     /// Shortest key accepted, in bytes (128 bits).
     public static let minimumKeyBytes = 16
@@ -27,6 +43,34 @@ public struct ClusterKeyring: Sendable {
     public init(primary: SymmetricKey, accepted: SymmetricKey? = nil) {
         self.primary = primary
         self.accepted = accepted
+        self.primaryCipher = Self.cipherKey(for: primary)
+        self.acceptedCipher = accepted.map(Self.cipherKey(for:))
+    }
+
+    /// The AES-256-GCM key for gossip under `clusterKey`: HKDF-SHA256 with an empty salt
+    /// and `cipherKeyInfo`, 32 bytes.
+    static func cipherKey(for clusterKey: SymmetricKey) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: clusterKey, info: Array(cipherKeyInfo.utf8), outputByteCount: 32)
+    }
+
+    /// True when both keyrings hold the same primary and the same accepted key.
+    public func hasSameKeys(as other: ClusterKeyring) -> Bool {
+        primary == other.primary && accepted == other.accepted
+    }
+
+    /// Short, non-secret names of the keys for logs: the first 8 hex digits of each
+    /// key's SHA-256 (`primary`, then `accepted` when there is one).
+    public var fingerprints: [String] {
+        [Self.fingerprint(primary)] + (accepted.map { [Self.fingerprint($0)] } ?? [])
+    }
+
+    private static func fingerprint(_ key: SymmetricKey) -> String {
+        let digest = key.withUnsafeBytes { SHA256.hash(data: $0) }
+        return digest.prefix(4).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
     /// Builds a keyring from raw key bytes.

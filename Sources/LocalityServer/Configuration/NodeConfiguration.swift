@@ -26,8 +26,12 @@ public struct NodeConfiguration: Sendable {
     public var bind: NodeAddress
     /// Members to join through (`seeds`); empty starts a cluster of one.
     public var seeds: [NodeAddress] = []
-    /// The cluster's shared secret (`cluster-key-file` or `cluster-key`).
+    /// The cluster's shared secret (`cluster-key-file` or `cluster-key`), as at start.
     public var keyring: ClusterKeyring
+    /// The key file `keyring` was read from (`cluster-key-file`), nil when the key came
+    /// from `cluster-key`. A running node re-reads it every second and puts changed keys
+    /// in force without a restart (`ClusterKeyFileWatcher`; rotation in docs/security.md).
+    public var keyringFile: String?
     /// Metadata gossiped with this member, UTF-8 `key=value` pairs separated by commas
     /// (`metadata`); the node adds its own `transport=` and `http=` pairs in front.
     public var metadata: String = ""

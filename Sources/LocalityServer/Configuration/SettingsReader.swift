@@ -68,7 +68,7 @@ struct SettingsReader {
         if let name, !(1...255).contains(name.utf8.count) { errors.append(error(.nodeName, problem: "must be 1…255 UTF-8 bytes")) }
         let bind = address(.bind, allowPortZero: false, errors: &errors)
         if bind == nil, string(.bind) == nil { errors.append(error(.bind, problem: "missing")) }
-        let keyring = readKeyring(errors: &errors)
+        let (keyring, keyringFile) = readKeyring(errors: &errors)
         var seeds: [NodeAddress] = []
         for text in list(.seeds) ?? [] {
             guard let seed = NodeAddress(parsing: text) else {
@@ -119,6 +119,7 @@ struct SettingsReader {
         actors.collectionQuantum = min(actors.collectionQuantum, max(.seconds(1), actors.idleTimeout / 4))
         guard let name, let bind, let keyring else { return nil }
         var configuration = NodeConfiguration(name: name, bind: bind, keyring: keyring)
+        configuration.keyringFile = keyringFile
         configuration.seeds = seeds
         configuration.metadata = string(.metadata) ?? ""
         configuration.logLevel = logLevel
@@ -168,31 +169,32 @@ struct SettingsReader {
     }
 
     /// The keyring from `cluster-key` (the key itself) or `cluster-key-file`, whichever
-    /// comes from the higher layer; both in one layer is an error.
-    private func readKeyring(errors: inout [NodeConfigurationError]) -> ClusterKeyring? {
+    /// comes from the higher layer; both in one layer is an error. Also the file's path
+    /// when the keyring came from it (the node watches it for rotations).
+    private func readKeyring(errors: inout [NodeConfigurationError]) -> (ClusterKeyring?, String?) {
         let keyLayer = layer(of: .clusterKey)
         let fileLayer = layer(of: .clusterKeyFile)
         if keyLayer > 0, keyLayer == fileLayer {
             errors.append(error(.clusterKey, problem: "set together with cluster-key-file in the same place; set one of them"))
-            return nil
+            return (nil, nil)
         }
         if keyLayer > fileLayer, let text = string(.clusterKey) {
             do {
-                return try ClusterKeyring(fileText: text)
+                return (try ClusterKeyring(fileText: text), nil)
             } catch {
                 errors.append(self.error(.clusterKey, problem: error.message))
-                return nil
+                return (nil, nil)
             }
         }
         guard let path = string(.clusterKeyFile) else {
             errors.append(error(.clusterKeyFile, problem: "missing (set cluster-key-file or cluster-key)"))
-            return nil
+            return (nil, nil)
         }
         do {
-            return try ClusterKeyring(contentsOfFile: path)
+            return (try ClusterKeyring(contentsOfFile: path), path)
         } catch {
             errors.append(self.error(.clusterKeyFile, problem: error.message))
-            return nil
+            return (nil, nil)
         }
     }
 

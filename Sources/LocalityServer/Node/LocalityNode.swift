@@ -42,6 +42,8 @@ public final class LocalityNode: Service, Sendable {
     public var system: ClusterSystem { host.system }
     /// The gossip member (its view: `membership.members()`).
     public let membership: GossipMembership
+    /// The cluster keys in force, replaced when `configuration.keyringFile` changes.
+    public var clusterKeys: SharedClusterKeyring { membership.clusterKeys }
     /// Where the node transport listens (its real port when configured with port 0).
     public var transportAddress: NodeAddress { host.transportAddress }
     /// The HTTP gateway, when configured (its real port: `gateway?.boundPort`).
@@ -87,6 +89,9 @@ public final class LocalityNode: Service, Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(configuration.name)"
         let id = NodeID(name: configuration.name, uid: UInt64.random(in: 1...UInt64.max))
+        // One keyring for gossip and (once NodeTransport takes a ClusterKeyProof, see
+        // ClusterKeyProof(following:)) the transport handshake, replaced when the key file changes.
+        let clusterKeys = SharedClusterKeyring(configuration.keyring)
         let store = try await openStore(configuration, logger: logger)
         let storeIdentity: String
         let host: ActorHost
@@ -103,7 +108,8 @@ public final class LocalityNode: Service, Sendable {
         }
         do {
             let membership = try GossipMembership(
-                name: configuration.name, address: configuration.bind, seeds: configuration.seeds, keyring: configuration.keyring,
+                name: configuration.name, address: configuration.bind, seeds: configuration.seeds,
+                keys: clusterKeys,
                 metadata: gossipMetadata(configuration, transport: host.transportAddress, storeIdentity: storeIdentity),
                 swim: configuration.swim, uid: id.uid,
                 logger: Logger(label: "locality.gossip"))
@@ -134,6 +140,9 @@ public final class LocalityNode: Service, Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: membership), .init(service: storeGuard), .init(service: host),
         ]
+        if let keyFile = configuration.keyringFile {
+            services.append(.init(service: ClusterKeyFileWatcher(path: keyFile, keyring: membership.clusterKeys)))
+        }
         if let gateway {
             let logger = logger
             let address = configuration.http

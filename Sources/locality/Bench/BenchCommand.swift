@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchStoreCommand.self,
             BenchGatewayCommand.self,
             BenchBareHTTPCommand.self,
+            BenchGossipCommand.self,
         ]
     )
 }
