@@ -50,7 +50,7 @@ public final class NodeTransport: Sendable {
 
     /// A transport for `identity`, serving inbound calls with `handler`, authenticating
     /// peers with `clusterKey`.
-    public init(
+    public convenience init(
         identity: NodeID,
         incarnation: UInt64 = 0,
         clusterKey: [UInt8],
@@ -59,10 +59,27 @@ public final class NodeTransport: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "locality.transport")
     ) {
+        self.init(
+            identity: identity, incarnation: incarnation, proofs: ClusterKeyProof(clusterKey: clusterKey), settings: settings,
+            handler: handler, group: group, logger: logger)
+    }
+
+    /// A transport for `identity`, serving inbound calls with `handler`, authenticating
+    /// peers with `proofs` (e.g. `ClusterKeyProof(currentKeys:)` reading a keyring that is
+    /// reloaded when its file changes: each handshake uses the keys in force).
+    public init(
+        identity: NodeID,
+        incarnation: UInt64 = 0,
+        proofs: ClusterKeyProof,
+        settings: TransportSettings = TransportSettings(),
+        handler: any TransportHandler,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "locality.transport")
+    ) {
         self.identity = identity
         self.incarnation = incarnation
         self.settings = settings
-        self.proofs = ClusterKeyProof(clusterKey: clusterKey)
+        self.proofs = proofs
         self.handler = handler
         self.group = group
         self.metrics = TransportMetrics(node: identity.name)

@@ -42,7 +42,7 @@ final class ActorHost: Service, Sendable {
 
     /// Builds the runtime on `store` and binds the transport at `transport` (port 0: any).
     static func start(
-        id: NodeID, clusterKey: [UInt8], transport bindAddress: NodeAddress, tls: TransportTLSSettings? = nil, store: any StateStore,
+        id: NodeID, proofs: ClusterKeyProof, transport bindAddress: NodeAddress, tls: TransportTLSSettings? = nil, store: any StateStore,
         settings: ActorSettings, ring: RingSettings = RingSettings(), kinds: [ActorKind], logger: Logger
     ) async throws -> ActorHost {
         let system = ClusterSystem(node: id, settings: settings, stateStore: store, logger: Logger(label: "locality.actors"))
@@ -56,7 +56,7 @@ final class ActorHost: Service, Sendable {
         var transportSettings = TransportSettings()
         transportSettings.tls = tls
         let transport = NodeTransport(
-            identity: id, clusterKey: clusterKey, settings: transportSettings, handler: handler, logger: Logger(label: "locality.transport"))
+            identity: id, proofs: proofs, settings: transportSettings, handler: handler, logger: Logger(label: "locality.transport"))
         router.attach(transport)
         directory?.attach(transport)
         if let directory {

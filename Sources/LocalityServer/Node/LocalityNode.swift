@@ -98,9 +98,9 @@ public final class LocalityNode: Service, Sendable {
         do {
             storeIdentity = configuration.storeInForce == .memory ? StoreIdentity.memory : try await StoreIdentity.establish(in: store)
             (store as? StoreAvailability)?.expectIdentity(storeIdentity)
-            let clusterKey = configuration.keyring.primary.withUnsafeBytes { Array($0) }
             host = try await ActorHost.start(
-                id: id, clusterKey: clusterKey, transport: try configuration.transportAddress(), tls: configuration.transportTLS, store: store,
+                id: id, proofs: ClusterKeyProof(following: clusterKeys), transport: try configuration.transportAddress(),
+                tls: configuration.transportTLS, store: store,
                 settings: configuration.actors, ring: RingSettings(algorithm: configuration.ring), kinds: kinds, logger: logger)
         } catch {
             try? await store.close()
