@@ -40,5 +40,10 @@ struct ActorWireDecodingTests {
             chain: CallChainID(rawValue: 8), id: VirtualActorID(kind: "Counter", key: "a"), method: "add(by:)", json: Array(#"{"to":2}"#.utf8))
         #expect(throws: LocalityError.self) { try ActorWireDecoding.jsonInvocation(jsonCall.encoded(), isReply: false) }
         #expect(throws: LocalityError.self) { try ActorWireDecoding.jsonArguments(Array("[1]".utf8), labels: ["_", "_"], as: Int.self) }
+        // Valid syntax, out of Double's range (found by scripts/fuzz json): bad_request, not a trap.
+        let error = #expect(throws: LocalityError.self) {
+            try ActorWireDecoding.jsonArguments(Array("[883e888888]".utf8), labels: ["_"], as: Double.self)
+        }
+        #expect(error?.code == .badRequest)
     }
 }
