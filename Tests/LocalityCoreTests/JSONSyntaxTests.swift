@@ -27,6 +27,16 @@ import Testing
         #expect(JSONSyntax.isObjectOrArray(Array(fine.utf8)))
     }
 
+    /// Found by `scripts/fuzz json` (Fuzz/Corpus/json/regression-number-out-of-range): a
+    /// number beyond Double's range is valid RFC 8259 syntax, which JSONSyntax takes and
+    /// Foundation refuses ("not representable"); the owner's decoder answers bad_request.
+    @Test func numbersOutOfDoubleRangeAreSyntaxThatFoundationRefuses() {
+        for text in ["883e888888", "[1e400]", #"{"a":-1e999}"#] {
+            #expect(JSONSyntax.isValue(Array(text.utf8)), "\(text)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) == nil, "\(text)")
+        }
+    }
+
     @Test func agreesWithJSONSerializationOnMutatedBodies() {
         var random = SeededRandom(seed: 7)
         let alphabet = Array(#"{}[]",:0123456789.-+eE truefalsnu\"#.utf8) + [0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xED, 0xA0, 0xFF]

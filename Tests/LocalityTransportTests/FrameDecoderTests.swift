@@ -98,4 +98,35 @@ struct FrameDecoderTests {
         var bad = ByteBuffer(bytes: [0x80])
         #expect(CallHeader.read(from: &bad) == nil)
     }
+
+    /// The frame target's re-encoding invariant (inputs in Fuzz/Corpus/frame/regression-*):
+    /// a field the wire cuts must be cut between characters, or the peer reads U+FFFD.
+    /// Here a code of "a" + 100 invalid bytes reads as 301 bytes of text, and a real
+    /// message of 1,201 bytes ends inside an "é" at the 1,024-byte limit.
+    @Test func cutStringsEndBetweenCharacters() throws {
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt8(101))
+        payload.writeBytes([UInt8(ascii: "a")] + Array(repeating: 0xFF, count: 100))
+        payload.writeInteger(UInt32(1))
+        payload.writeString("x")
+        let fuzzed = try #require(LocalityErrorPayload.read(from: &payload))
+        let long = LocalityErrorPayload(code: "internal", message: "a" + String(repeating: "é", count: 600))
+        for original in [fuzzed, long] {
+            var encoded = Frame.error(original, requestID: 1, allocator: ByteBufferAllocator()).payload
+            let again = try #require(LocalityErrorPayload.read(from: &encoded))
+            #expect(again.code.utf8.count <= 255 && original.code.utf8.starts(with: again.code.utf8))
+            #expect(again.message.utf8.count <= LocalityErrorPayload.maxMessageBytes && original.message.utf8.starts(with: again.message.utf8))
+            #expect(!again.code.unicodeScalars.contains("\u{FFFD}") || original.code.unicodeScalars.contains("\u{FFFD}"))
+        }
+        #expect(Frame.error(long, requestID: 1, allocator: ByteBufferAllocator()).payload.readableBytes == 1 + 8 + 4 + 1023)
+
+        var call = ByteBuffer(bytes: [2, 101, UInt8(ascii: "a")] + Array(repeating: 0xFF, count: 100))
+        let header = try #require(CallHeader.read(from: &call))
+        var encoded = ByteBuffer()
+        header.write(to: &encoded)
+        #expect(encoded.readableBytes == header.wireSize)
+        let again = try #require(CallHeader.read(from: &encoded))
+        let traceparent = try #require(again.traceparent)
+        #expect(traceparent.utf8.count == 1 + 84 * 3 && header.traceparent?.utf8.starts(with: traceparent.utf8) == true)
+    }
 }

@@ -24,6 +24,19 @@ struct HandshakeTests {
         #expect(HandshakeMessage.read(from: &junk) == nil)
     }
 
+    /// Fuzz/Corpus/handshake/regression-invalid-utf8-name: read with replacement, the name
+    /// "a" + 100 invalid bytes grew to 301 bytes and did not survive re-encoding.
+    @Test func aHelloWithAnInvalidUTF8NameIsMalformed() {
+        var payload = ByteBuffer(bytes: [1, 1, 101, UInt8(ascii: "a")] + Array(repeating: 0xFF, count: 100))
+        payload.writeInteger(UInt64(2))
+        payload.writeInteger(UInt64(1))
+        payload.writeBytes([16] + Array(repeating: 0x43, count: 16))
+        var valid = ByteBuffer()
+        HandshakeMessage.hello(hello(String(repeating: "é", count: 127), nonce: 1)).write(to: &valid)
+        #expect(HandshakeMessage.read(from: &payload) == nil)
+        #expect(HandshakeMessage.read(from: &valid) == .hello(hello(String(repeating: "é", count: 127), nonce: 1)))
+    }
+
     @Test func bothSidesWithTheKeyEstablish() {
         let key = ClusterKeyProof(clusterKey: Array("secret".utf8))
         var client = ClientHandshake(local: hello("client", nonce: 1), proofs: key)

@@ -27,10 +27,10 @@ public struct CallHeader: Sendable, Equatable {
 
     /// Bytes this header takes on the wire.
     public var wireSize: Int {
-        1 + (deadlineBudgetMilliseconds == nil ? 0 : 4) + (traceparent.map { 1 + min($0.utf8.count, Self.maxTraceparentBytes) } ?? 0)
+        1 + (deadlineBudgetMilliseconds == nil ? 0 : 4) + (traceparent.map { 1 + $0.utf8Prefix(maxBytes: Self.maxTraceparentBytes).count } ?? 0)
     }
 
-    /// Appends the header (flags, then the fields present); a traceparent over `maxTraceparentBytes` is cut.
+    /// Appends the header (flags, then the fields present); a traceparent over `maxTraceparentBytes` is cut (between characters).
     public func write(to buffer: inout ByteBuffer) {
         var flags: UInt8 = 0
         if deadlineBudgetMilliseconds != nil { flags |= 1 }
@@ -38,7 +38,7 @@ public struct CallHeader: Sendable, Equatable {
         buffer.writeInteger(flags)
         if let budget = deadlineBudgetMilliseconds { buffer.writeInteger(budget) }
         if let traceparent {
-            let bytes = traceparent.utf8.prefix(Self.maxTraceparentBytes)
+            let bytes = traceparent.utf8Prefix(maxBytes: Self.maxTraceparentBytes)
             buffer.writeInteger(UInt8(bytes.count))
             buffer.writeBytes(bytes)
         }

@@ -6,7 +6,7 @@ import NIOCore
 /// The code travels as its stable string (`LocalityError.Code.rawValue`), so a peer that
 /// knows a newer code still shows it; an unknown code decodes as `internal`.
 public struct LocalityErrorPayload: Sendable, Equatable {
-    /// Longest message kept on the wire, in bytes; longer ones are cut.
+    /// Longest message kept on the wire, in bytes; longer ones are cut (between characters).
     public static let maxMessageBytes = 1024
 
     /// The stable code string (`LocalityError.Code.rawValue`).
@@ -35,10 +35,10 @@ public struct LocalityErrorPayload: Sendable, Equatable {
     }
 
     func write(to buffer: inout ByteBuffer) {
-        let codeBytes = Array(code.utf8.prefix(255))
+        let codeBytes = code.utf8Prefix(maxBytes: 255)
         buffer.writeInteger(UInt8(codeBytes.count))
         buffer.writeBytes(codeBytes)
-        let messageBytes = Array(message.utf8.prefix(Self.maxMessageBytes))
+        let messageBytes = message.utf8Prefix(maxBytes: Self.maxMessageBytes)
         buffer.writeInteger(UInt32(messageBytes.count))
         buffer.writeBytes(messageBytes)
     }

@@ -35,7 +35,7 @@ public struct HandshakeHello: Sendable, Equatable {
 /// without the key cannot pose as a member either. Both proofs cover the other side's
 /// fresh nonce: a recorded handshake cannot be replayed. The handshake authenticates
 /// membership; it does not encrypt the connection.
-/// Payload: `u8 step | fields`; a hello is `u8 version | u8 name length | name (UTF-8) |
+/// Payload: `u8 step | fields`; a hello is `u8 version | u8 name length | name (valid UTF-8) |
 /// u64 uid | u64 incarnation | u8 nonce length | nonce`; a proof is `u8 length | bytes`.
 public enum HandshakeMessage: Sendable, Equatable {
     /// Step 1: the client's hello.
@@ -106,7 +106,10 @@ public enum HandshakeMessage: Sendable, Equatable {
     private static func readHello(from buffer: inout ByteBuffer) -> HandshakeHello? {
         guard let version = buffer.readInteger(as: UInt8.self),
               let nameLength = buffer.readInteger(as: UInt8.self),
-              let name = buffer.readString(length: Int(nameLength)),
+              // Invalid UTF-8 is malformed: read with replacement, a name could grow past 255
+              // bytes and not survive re-encoding (found with the handshake fuzz target).
+              let nameBytes = buffer.readBytes(length: Int(nameLength)),
+              let name = String(validating: nameBytes, as: UTF8.self),
               let uid = buffer.readInteger(as: UInt64.self),
               let incarnation = buffer.readInteger(as: UInt64.self),
               let nonce = readBlob(from: &buffer)
