@@ -10,10 +10,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         var splitMix = seed
         func next() -> UInt64 {
             splitMix &+= 0x9E37_79B9_7F4A_7C15
-            var z = splitMix
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+            return StableHash.splitMix64Finalizer(splitMix)
         }
         state = (next(), next(), next(), next())
     }

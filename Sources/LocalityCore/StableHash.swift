@@ -107,4 +107,14 @@ public enum StableHash {
     private static func read32(_ buffer: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
         UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
+
+    /// SplitMix64's output function (Steele, Lea and Flood): a bijective 64-bit mix, used
+    /// to seed `SeededRandom` and to score rendezvous buckets.
+    @inlinable
+    public static func splitMix64Finalizer(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

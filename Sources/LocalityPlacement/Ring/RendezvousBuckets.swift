@@ -25,10 +25,7 @@ enum RendezvousBuckets {
     /// member's seed and the bucket index.
     @inlinable
     static func score(seed: UInt64, bucket: UInt64) -> UInt64 {
-        var z = seed ^ (bucket &* 0x9E37_79B9_7F4A_7C15)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        StableHash.splitMix64Finalizer(seed ^ (bucket &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// The weighted score −w / ln(u), u the score mapped into (0, 1).
