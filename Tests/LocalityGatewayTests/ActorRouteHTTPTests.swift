@@ -1,3 +1,4 @@
+import Foundation
 import LocalityCore
 import LocalityRouting
 import Synchronization
@@ -114,6 +115,29 @@ struct ActorRouteHTTPTests {
             // The served method itself is unchanged.
             #expect(try await RawHTTPClient.get("/healthz", port: port).status == 200)
         }
+    }
+
+    @Test func theRouteMethodTableMatchesTheOpenAPIDocument() {
+        // Paths (two-space indent) and their operations (four-space indent) in the served document.
+        var documented: [String: Set<String>] = [:]
+        var current: String?
+        for line in OpenAPIDocument.yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
+                current = String(line.dropFirst(2).dropLast())
+            } else if !line.hasPrefix(" "), !line.isEmpty {
+                current = nil
+            } else if let path = current, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+                let word = line.trimmingCharacters(in: .whitespaces).dropLast().uppercased()
+                if ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"].contains(word) { documented[path, default: []].insert(word) }
+            }
+        }
+        #expect(!documented.isEmpty)
+        for (path, methods) in documented {
+            let probe = path == "/v1/actors/{type}/{id}/{method}" ? "/v1/actors/t/i/m" : path
+            let served = Set((GatewayRouteMethods.allowed(for: probe) ?? []).map(\.rawValue)).subtracting(["HEAD"])
+            #expect(served == methods, "\(path): documented \(methods), table \(served)")
+        }
+        #expect(Set(documented.keys.filter { !$0.contains("{") }).union(["/index.html"]) == Set(GatewayRouteMethods.fixed.keys))
     }
 
     @Test func aBodyOverTheLimitIs413ByContentLengthBeforeTheBodyIsSent() async throws {
